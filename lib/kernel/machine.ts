@@ -1,0 +1,34 @@
+/**
+ * The Machine: what outlives a kernel. It owns physical memory (a later
+ * module) and boots kernels over it; a kexec boots the next kernel on the
+ * same Machine.
+ */
+import { Kernel, type BootOptions } from "./kernel.ts";
+
+/** Options for a new machine. */
+export interface MachineOptions {
+	/** Physical memory size in bytes (the `mem=` default is 4 GiB). */
+	memBytes?: number;
+}
+
+/** A simulated computer. */
+export class Machine {
+	readonly memBytes: number;
+	/** The kernel running now, if booted. */
+	kernel: Kernel | null = null;
+
+	constructor(opts: MachineOptions = {}) {
+		this.memBytes = opts.memBytes ?? 4 * 1024 * 1024 * 1024;
+	}
+
+	/** Cold-boots a kernel (memory contents are not kept). */
+	boot(opts: BootOptions = {}): Kernel {
+		this.kernel = new Kernel(this, opts);
+		return this.kernel;
+	}
+}
+
+/** Boots a fresh Machine and Kernel: the usual start of a test. */
+export function bootKernel(opts: BootOptions = {}): Kernel {
+	return new Machine().boot(opts);
+}
