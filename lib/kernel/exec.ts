@@ -69,9 +69,10 @@ export function spawnProgram(k: Kernel, main: ProgramMain, opts: SpawnOptions = 
 		if (f) files.replace(fd, f.get(), Number.MAX_SAFE_INTEGER, false);
 	});
 	const mm = new AddressSpace();
+	const pid = k.allocPid();
 	const p = new Process({
 		kernel: k,
-		pid: k.allocPid(),
+		pid,
 		parent,
 		cred: new Cred(uid, gid),
 		files,
@@ -81,7 +82,8 @@ export function spawnProgram(k: Kernel, main: ProgramMain, opts: SpawnOptions = 
 		cwd: parent.cwd,
 		rlimits: parent === k.init ? initRlimits() : parent.rlimits.map((r) => ({ ...r })),
 		sid: parent.sid,
-		pgid: parent.pgid,
+		// A shell puts each job in a process group of its own.
+		pgid: parent === k.init ? pid : parent.pgid,
 		comm: basename(argv[0] ?? "program"),
 	});
 	p.argv = argv;

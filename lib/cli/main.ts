@@ -1,0 +1,124 @@
+/**
+ * The `luosim` command line: `run`, `selftests` and `syscalls`.
+ * Usage errors print a message and the usage to stderr and exit 2.
+ */
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { existsSync } from "node:fs";
+import { ABI_GENERATIONS, type AbiGeneration } from "../kernel/kernel.ts";
+import { formatDmesgLine } from "../kernel/printk.ts";
+import { loadProgram, runProgram } from "./runProgram.ts";
+import { runSelftests } from "./selftests.ts";
+import { supportMatrix } from "./supportMatrix.ts";
+
+/** Where the mirrored selftests live in this package. */
+export const SELFTESTS_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "selftests");
+
+export const USAGE = `usage: luosim run [--abi G] [--cmdline S] [--uid N] [--strace] [--dmesg] PROGRAM.ts [ARGS...]
+       luosim selftests [--abi G] [NAME...]
+       luosim syscalls
+  G is one of: ${ABI_GENERATIONS.join(", ")}
+`;
+
+/** A usage error: printed with the usage, exit status 2. */
+export class UsageError extends Error {}
+
+/** Host streams the CLI writes to (injectable for tests). */
+export interface CliIo {
+	stdout: (text: string | Uint8Array) => void;
+	stderr: (text: string | Uint8Array) => void;
+	stdin?: Uint8Array;
+}
+
+function parseAbi(v: string | undefined): AbiGeneration {
+	if (v === undefined) throw new UsageError("option --abi needs a value");
+	if (!(ABI_GENERATIONS as readonly string[]).includes(v)) throw new UsageError(`unknown ABI generation '${v}' (one of ${ABI_GENERATIONS.join(", ")})`);
+	return v as AbiGeneration;
+}
+
+function parseUid(v: string | undefined): number {
+	if (v === undefined || !/^\d+$/.test(v) || Number(v) > 0xfffffffe) throw new UsageError(`option --uid needs a user id from 0 to 4294967294, got '${v ?? ""}'`);
+	return Number(v);
+}
+
+async function cmdRun(args: string[], io: CliIo): Promise<number> {
+	let abi: AbiGeneration | undefined;
+	let cmdline = "";
+	let uid: number | undefined;
+	let strace = process.env.LUOSIM_STRACE === "1";
+	let dmesg = false;
+	let i = 0;
+	for (; i < args.length; i++) {
+		const a = args[i]!;
+		if (!a.startsWith("--")) break;
+		if (a === "--abi") abi = parseAbi(args[++i]);
+		else if (a === "--cmdline") {
+			const v = args[++i];
+			if (v === undefined) throw new UsageError("option --cmdline needs a value");
+			cmdline = cmdline ? `${cmdline} ${v}` : v;
+		} else if (a === "--uid") uid = parseUid(args[++i]);
+		else if (a === "--strace") strace = true;
+		else if (a === "--dmesg") dmesg = true;
+		else throw new UsageError(`unknown option '${a}'`);
+	}
+	const program = args[i];
+	if (program === undefined) throw new UsageError("run needs a PROGRAM");
+	if (!existsSync(program)) {
+		io.stderr(`luosim: ${program}: No such file or directory\n`);
+		return 2;
+	}
+	const main = await loadProgram(program);
+	const r = await runProgram(main, {
+		abi,
+		cmdline,
+		uid,
+		argv: [program, ...args.slice(i + 1)],
+		stdin: io.stdin,
+		stdout: (d) => io.stdout(d),
+		stderr: (d) => io.stderr(d),
+		strace: strace ? (line): void => io.stderr(`${line}\n`) : undefined,
+	});
+	if (dmesg) for (const rec of r.kernel.log.all()) io.stdout(`${formatDmesgLine(rec)}\n`);
+	return r.exitCode;
+}
+
+async function cmdSelftests(args: string[], io: CliIo): Promise<number> {
+	let abis: readonly AbiGeneration[] = ABI_GENERATIONS;
+	const names: string[] = [];
+	for (let i = 0; i < args.length; i++) {
+		const a = args[i]!;
+		if (a === "--abi") abis = [parseAbi(args[++i])];
+		else if (a.startsWith("--")) throw new UsageError(`unknown option '${a}'`);
+		else names.push(a);
+	}
+	let failed = 0;
+	for (const abi of abis) {
+		if (abis.length > 1) io.stdout(`# luosim: --abi ${abi}\n`);
+		failed += await runSelftests({ root: SELFTESTS_ROOT, abi, names, out: (t) => io.stdout(t) });
+	}
+	return failed > 0 ? 1 : 0;
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit status. */
+export async function cliMain(argv: string[], io: CliIo): Promise<number> {
+	try {
+		const [cmd, ...rest] = argv;
+		if (cmd === "run") return await cmdRun(rest, io);
+		if (cmd === "selftests") return await cmdSelftests(rest, io);
+		if (cmd === "syscalls") {
+			io.stdout(supportMatrix());
+			return 0;
+		}
+		if (cmd === "--help" || cmd === "-h" || cmd === "help") {
+			io.stdout(USAGE);
+			return 0;
+		}
+		throw new UsageError(cmd === undefined ? "missing command" : `unknown command '${cmd}'`);
+	} catch (e) {
+		if (e instanceof UsageError) {
+			io.stderr(`luosim: ${e.message}\n${USAGE}`);
+			return 2;
+		}
+		throw e;
+	}
+}
