@@ -572,6 +572,7 @@ const ALIASES: ReadonlyMap<string, number> = new Map([
 
 /** glibc's strerror(): the text for an errno, "Unknown error N" otherwise. */
 export function strerror(err: number): string {
+	if (err === 0) return "Success";
 	return ERRNO_TEXTS.get(err) ?? `Unknown error ${err}`;
 }
 
