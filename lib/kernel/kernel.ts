@@ -4,8 +4,9 @@
  * clock, the scheduler, the process table with init, and the VFS. Everything
  * here dies with the kernel; only the Machine's memory outlives it.
  */
-import { VirtualClock } from "./clock.ts";
+import { VirtualClock, BOOT_EPOCH_NS } from "./clock.ts";
 import { Scheduler } from "./sched.ts";
+import { UTS_RELEASE, UTS_VERSION } from "./utsname.ts";
 import { Cmdline } from "./cmdline.ts";
 import { LogBuffer, KERN_INFO, KERN_ERR, KERN_WARNING, KERN_EMERG } from "./printk.ts";
 import { Process, initRlimits } from "./process.ts";
@@ -60,9 +61,6 @@ export interface BootOptions {
 	config?: Partial<KernelConfig>;
 }
 
-/** utsname fields (uname -r / -v). */
-export const UTS_RELEASE = "6.15.0-luosim";
-export const UTS_VERSION = "#1 SMP PREEMPT_DYNAMIC luosim";
 
 /** A program: C's main as a TS function; its return value is the exit status. */
 export type ProgramMain = (argc: number, argv: string[]) => number | void | Promise<number | void>;
@@ -96,7 +94,7 @@ export class Kernel {
 		this.abi = opts.abi ?? "rfc-v2";
 		this.cmdline = new Cmdline(DEFAULT_CMDLINE[this.abi]).append(opts.cmdline ?? "");
 		this.config = { ...defaultConfig(this.abi), ...opts.config };
-		this.clock = new VirtualClock();
+		this.clock = new VirtualClock(BOOT_EPOCH_NS);
 		this.sched = new Scheduler(this.clock);
 		this.log = new LogBuffer(() => this.clock.nowNs());
 		this.printk(KERN_INFO, `Linux version ${UTS_RELEASE} (luosim) ${UTS_VERSION}`);

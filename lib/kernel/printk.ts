@@ -37,16 +37,18 @@ export class LogBuffer {
 
 	constructor(private readonly now: () => number, private readonly capacity = LOG_BUF_LEN) {}
 
-	/** Appends one record per line of `text`, dropping the oldest past the capacity. */
+	/**
+	 * Appends one record (a trailing newline is dropped; inner newlines stay
+	 * in the record, as vprintk_store keeps them), dropping the oldest
+	 * records past the capacity.
+	 */
 	log(level: number, text: string, facility = 0): void {
-		const lines = text.replace(/\n$/, "").split("\n");
-		for (const line of lines) {
-			const r: LogRecord = { seq: this.nextSeq++, level, facility, tsNs: this.now(), text: line };
-			this.records.push(r);
-			this.bytes += line.length + 16;
-			while (this.bytes > this.capacity && this.records.length > 1) this.bytes -= this.records.shift()!.text.length + 16;
-			for (const fn of this.listeners) fn(r);
-		}
+		const line = text.endsWith("\n") ? text.slice(0, -1) : text;
+		const r: LogRecord = { seq: this.nextSeq++, level, facility, tsNs: this.now(), text: line };
+		this.records.push(r);
+		this.bytes += line.length + 16;
+		while (this.bytes > this.capacity && this.records.length > 1) this.bytes -= this.records.shift()!.text.length + 16;
+		for (const fn of this.listeners) fn(r);
 	}
 
 	/** Called for each new record (the console, /dev/kmsg readers). */
@@ -78,17 +80,27 @@ export class LogBuffer {
 	}
 }
 
-/** `[    1.234567] text`: one line of `dmesg` output. */
+/**
+ * `[    1.234567] text`: a record as `dmesg` prints it; each line of a
+ * multi-line record gets the prefix (record_print_text).
+ */
 export function formatDmesgLine(r: LogRecord): string {
 	const us = Math.floor(r.tsNs / 1000);
 	const sec = Math.floor(us / 1_000_000);
 	const frac = String(us % 1_000_000).padStart(6, "0");
-	return `[${String(sec).padStart(5, " ")}.${frac}] ${r.text}`;
+	const prefix = `[${String(sec).padStart(5, " ")}.${frac}] `;
+	return r.text.split("\n").map((l) => prefix + l).join("\n");
 }
 
-/** `<prio>,<seq>,<usec>,-;text\n`: one /dev/kmsg record (Documentation/ABI/testing/dev-kmsg), non-printables escaped as \xNN. */
+/**
+ * `<prio>,<seq>,<usec>,-;text\n`: one /dev/kmsg record
+ * (Documentation/ABI/testing/dev-kmsg). Bytes below 0x20, from 0x7f up and
+ * the backslash are escaped as \xNN (msg_add_ext_text).
+ */
 export function formatKmsgRecord(r: LogRecord): string {
 	const prio = (r.facility << 3) | r.level;
-	const text = r.text.replace(/[\x00-\x1f\x7f\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+	const bytes = new TextEncoder().encode(r.text);
+	let text = "";
+	for (const b of bytes) text += b < 0x20 || b >= 0x7f || b === 0x5c ? `\\x${b.toString(16).padStart(2, "0")}` : String.fromCharCode(b);
 	return `${prio},${r.seq},${Math.floor(r.tsNs / 1000)},-;${text}\n`;
 }
