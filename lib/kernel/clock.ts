@@ -8,6 +8,13 @@
 export const NSEC_PER_SEC = 1_000_000_000;
 export const NSEC_PER_MSEC = 1_000_000;
 
+/**
+ * CLOCK_REALTIME at boot: 2025-05-15T00:00:00Z (the seed's date), in ns.
+ * Exactly representable as a double; add monotonic time in bigint where
+ * nanoseconds matter (clock_gettime does).
+ */
+export const BOOT_EPOCH_NS = 1_747_267_200 * NSEC_PER_SEC;
+
 /** A pending timer; `cancel()` removes it. */
 export interface Timer {
 	readonly deadline: number;

@@ -23,21 +23,26 @@ export type ProcessBody = () => number | void | Promise<number | void>;
  * SIGABRT, like an abort() in C.
  */
 export function startBody(p: Process, body: ProcessBody): void {
-	p.kernel.sched.start(p, () => {
-		void (async (): Promise<void> => {
-			try {
-				const ret = await body();
-				doExit(p, W_EXITCODE(typeof ret === "number" ? ret : 0));
-			} catch (e) {
-				if (!(e instanceof TaskExit)) {
-					writeStderr(p, `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-					doExit(p, W_SIGNALED(SIGABRT));
-				}
-			} finally {
-				p.kernel.sched.taskDone(p);
-			}
-		})();
-	});
+	p.kernel.sched.start(p, () => void runBody(p, body));
+}
+
+/**
+ * Runs `body` as `p`'s code now, on the CPU `p` already holds (startBody
+ * when the scheduler picks it; execve for the new program, whose old JS
+ * stack is abandoned). The turn ends when the body blocks or finishes.
+ */
+export async function runBody(p: Process, body: ProcessBody): Promise<void> {
+	try {
+		const ret = await body();
+		doExit(p, W_EXITCODE(typeof ret === "number" ? ret : 0));
+	} catch (e) {
+		if (!(e instanceof TaskExit)) {
+			writeStderr(p, `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+			doExit(p, W_SIGNALED(SIGABRT));
+		}
+	} finally {
+		p.kernel.sched.taskDone(p);
+	}
 }
 
 /** kernel_write() of text to the process's fd 2, if it has one. */

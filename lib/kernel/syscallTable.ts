@@ -16,7 +16,9 @@ export type SyscallArgKind =
 	| "pollfds" | "signal" | "wstatus" | "wait_options" | "prot" | "mmap_flags" | "fcntl_cmd" | "fcntl_arg"
 	| "rlimit_res" | "rlimit_out" | "rlimit_in" | "clockid" | "timespec_in" | "timespec_out" | "stat_out"
 	| "fd_pair" | "argv" | "mount_flags" | "at_flags" | "reboot_magic" | "reboot_cmd" | "memfd_flags"
-	| "kexec_flags" | "sigset" | "dirents" | "msync_flags" | "seal_flags" | "falloc_mode";
+	| "kexec_flags" | "sigset" | "dirents" | "msync_flags" | "seal_flags" | "falloc_mode"
+	| "uid" | "timespec_rem" | "timer_flags" | "timeval_out" | "timezone_out" | "time_out" | "utsname_out" | "envp"
+	| "rusage_out";
 
 /** Whether luosim models a syscall fully, in part, or not at all (ENOSYS). */
 export type SupportStatus = "supported" | "partial" | "unsupported";
@@ -58,8 +60,17 @@ export function allSyscalls(): SyscallDef[] {
 	return [...table.values()].sort((a, b) => a.nr - b.nr);
 }
 
-/** Formats one finished call for strace; set by strace.ts when tracing is on for a kernel. */
-export type StraceHook = (p: Process, def: SyscallDef, args: number[], ret: number) => void;
+/**
+ * strace's view of the syscall layer; set by strace.ts when tracing is on
+ * for a kernel. `enter` runs before the implementation (input arguments are
+ * read then), `exit` after it returns. A call that never returns (exit, a
+ * fatal signal to the caller, a sleeper killed) gets no `exit`: strace ends
+ * it when the process exits.
+ */
+export interface StraceHook {
+	enter(p: Process, def: SyscallDef, args: number[]): void;
+	exit(p: Process, def: SyscallDef, args: number[], ret: number): void;
+}
 
 function lookup(name: string): SyscallDef {
 	const def = table.get(name);
@@ -75,6 +86,7 @@ function toReturn(e: unknown): number {
 /** Calls a non-sleeping syscall: returns its result or `-errno`. */
 export function syscall(p: Process, name: string, args: number[]): number {
 	const def = lookup(name);
+	p.kernel.strace?.enter(p, def, args);
 	let ret: number;
 	try {
 		if (def.impl) ret = def.impl(p, args);
@@ -84,13 +96,14 @@ export function syscall(p: Process, name: string, args: number[]): number {
 		if (e instanceof TaskExit) throw e;
 		ret = toReturn(e);
 	}
-	p.kernel.strace?.(p, def, args, ret);
+	p.kernel.strace?.exit(p, def, args, ret);
 	return ret;
 }
 
 /** Calls any syscall, sleeping if it must: resolves to its result or `-errno`. */
 export async function syscallAsync(p: Process, name: string, args: number[]): Promise<number> {
 	const def = lookup(name);
+	p.kernel.strace?.enter(p, def, args);
 	let ret: number;
 	try {
 		if (def.implAsync) ret = await def.implAsync(p, args);
@@ -100,6 +113,6 @@ export async function syscallAsync(p: Process, name: string, args: number[]): Pr
 		if (e instanceof TaskExit) throw e;
 		ret = toReturn(e);
 	}
-	p.kernel.strace?.(p, def, args, ret);
+	p.kernel.strace?.exit(p, def, args, ret);
 	return ret;
 }

@@ -1,0 +1,84 @@
+/**
+ * The mount table of luosim's single mount namespace (fs/namespace.c:
+ * lookup_mnt, attach_recursive_mnt, umount_tree). A mount covers one
+ * directory of its parent mount; mounting again on the same place stacks
+ * the new mount on top of the old one's root, as Linux does.
+ */
+import { Mount } from "./mount.ts";
+import type { Inode } from "./inode.ts";
+import type { Path } from "./mount.ts";
+
+/** The mounts of one kernel, their tree and their order. */
+export class MountTable {
+	/** The root mount ("/"); null before fsBoot. */
+	root: Mount | null = null;
+	/** parent mount → covered directory → the mount on it. */
+	private readonly children = new Map<Mount, Map<Inode, Mount>>();
+	/** Attached mounts in mount order (/proc/mounts order). */
+	private readonly attached = new Set<Mount>();
+
+	/** lookup_mnt(): the mount sitting on `inode` of `mnt`, if any. */
+	lookupMnt(mnt: Mount, inode: Inode): Mount | undefined {
+		return this.children.get(mnt)?.get(inode);
+	}
+
+	/** follow_mount(): descends through every mount stacked on `path`. */
+	followDown(path: Path): Path {
+		let cur = path;
+		for (let m = this.lookupMnt(cur.mnt, cur.inode); m; m = this.lookupMnt(cur.mnt, cur.inode)) cur = { mnt: m, inode: m.root };
+		return cur;
+	}
+
+	/** True while `mnt` is part of the tree (not yet unmounted or detached). */
+	isAttached(mnt: Mount): boolean {
+		return this.attached.has(mnt);
+	}
+
+	/** The mount `mnt` sits on, while both are attached; null for the root or a detached mount. */
+	parentOf(mnt: Mount): Mount | null {
+		return mnt.parent && this.attached.has(mnt) && this.attached.has(mnt.parent) ? mnt.parent : null;
+	}
+
+	/** True when some mount covers `inode` of `mnt` (d_mountpoint for that mount). */
+	isMountpoint(mnt: Mount, inode: Inode): boolean {
+		return this.lookupMnt(mnt, inode) !== undefined;
+	}
+
+	/** Mounts directly on `mnt`. */
+	childrenOf(mnt: Mount): Mount[] {
+		return [...(this.children.get(mnt)?.values() ?? [])];
+	}
+
+	/** attach_mnt(): puts `mnt` into the tree (the root mount when it has no parent). */
+	attach(mnt: Mount): void {
+		if (mnt.parent === null) this.root = mnt;
+		else {
+			let m = this.children.get(mnt.parent);
+			if (!m) this.children.set(mnt.parent, (m = new Map()));
+			m.set(mnt.mountpoint!, mnt);
+		}
+		this.attached.add(mnt);
+	}
+
+	/** umount_tree(): takes `mnt` and every mount below it out of the tree; returns them, deepest last. */
+	detach(mnt: Mount): Mount[] {
+		const out: Mount[] = [];
+		const visit = (m: Mount): void => {
+			out.push(m);
+			for (const c of this.childrenOf(m)) visit(c);
+		};
+		visit(mnt);
+		for (const m of out) {
+			this.attached.delete(m);
+			this.children.delete(m);
+		}
+		if (mnt.parent) this.children.get(mnt.parent)?.delete(mnt.mountpoint!);
+		if (this.root === mnt) this.root = null;
+		return out;
+	}
+
+	/** The attached mounts in mount order. */
+	list(): Mount[] {
+		return [...this.attached];
+	}
+}
