@@ -9,13 +9,16 @@
  * (__rmqueue_smallest and expand()), so the same calls give the same PFNs.
  * A new allocator starts with all memory free as blocks of the largest
  * order, so booting over 4 GiB costs about a thousand list insertions.
+ * The free lists are bitmaps by block index; they also answer what
+ * PageBuddy and page->private answer in the kernel (is this a free block,
+ * of which order), so a free block costs no struct page write at all.
  *
  * Misuse (double free, wrong order, freeing reserved memory, reserving
  * memory in use) is a kernel bug: it throws a JS Error and changes nothing.
  * Running out of memory is not: alloc_pages returns null (ENOMEM to callers).
  */
 import { LevelBitset } from "./bitset.ts";
-import { Memmap, PG_buddy, PG_reserved } from "./memmap.ts";
+import { Memmap, PG_reserved } from "./memmap.ts";
 import { MAX_PAGE_ORDER, type PhysicalMemory } from "./physmem.ts";
 
 /** Number of buddy orders (include/linux/mmzone.h: NR_PAGE_ORDERS). */
@@ -93,7 +96,7 @@ export class BuddyAllocator {
 		this.checkBlock(pfn, order, "__free_pages");
 		const mm = this.memmap;
 		if (mm.flags[pfn]! & PG_reserved) throw new Error(`__free_pages: pfn ${hex(pfn)} is reserved`);
-		if (mm.flags[pfn]! & PG_buddy) throw new Error(`__free_pages: pfn ${hex(pfn)} is already free (double free)`);
+		if (this.freeOrderAt(pfn) >= 0) throw new Error(`__free_pages: pfn ${hex(pfn)} is already free (double free)`);
 		if (mm.refcount[pfn]! <= 0) throw new Error(`__free_pages: pfn ${hex(pfn)} is not an allocated block`);
 		if (mm.order[pfn] !== order)
 			throw new Error(`__free_pages: pfn ${hex(pfn)} freed with order ${order}, allocated with order ${mm.order[pfn]}`);
@@ -198,20 +201,21 @@ export class BuddyAllocator {
 
 	/** The order of the free block holding `pfn`, or -1 (page_is_buddy on each possible head). */
 	private freeOrderAt(pfn: number): number {
-		const mm = this.memmap;
-		for (let o = 0; o < NR_PAGE_ORDERS; o++) {
-			const head = pfn & ~((1 << o) - 1);
-			if (mm.flags[head]! & PG_buddy && mm.order[head] === o) return o;
-		}
+		for (let o = 0; o < NR_PAGE_ORDERS; o++) if (this.isFreeBlock(pfn >>> o, o)) return o;
 		return -1;
+	}
+
+	/** Whether block `idx` (a PFN >> order) of `order` is on its free list. */
+	private isFreeBlock(idx: number, order: number): boolean {
+		const area = this.freeArea[order]!;
+		return idx < area.size && area.has(idx);
 	}
 
 	/** __free_one_page: inserts a block, merging with its free buddy while it has one. */
 	private freeOne(pfn: number, order: number): void {
-		const mm = this.memmap;
 		while (order < MAX_PAGE_ORDER) {
 			const buddy = pfn ^ (1 << order);
-			if (buddy >= this.nr_pages || !(mm.flags[buddy]! & PG_buddy) || mm.order[buddy] !== order) break;
+			if (!this.isFreeBlock(buddy >>> order, order)) break;
 			this.delFree(buddy, order);
 			pfn = Math.min(pfn, buddy);
 			order++;
@@ -231,16 +235,11 @@ export class BuddyAllocator {
 	}
 
 	private addFree(pfn: number, order: number): void {
-		this.memmap.flags[pfn] = PG_buddy;
-		this.memmap.order[pfn] = order;
-		this.memmap.refcount[pfn] = 0;
 		this.freeArea[order]!.set(pfn >>> order);
 		this.nrFreePages += 1 << order;
 	}
 
 	private delFree(pfn: number, order: number): void {
-		this.memmap.flags[pfn] = 0;
-		this.memmap.order[pfn] = 0;
 		this.freeArea[order]!.clear(pfn >>> order);
 		this.nrFreePages -= 1 << order;
 	}

@@ -1,5 +1,5 @@
 import t from "tap";
-import { Memmap, PG_buddy, PG_head, PG_reserved } from "./memmap.ts";
+import { Memmap, PG_head, PG_reserved } from "./memmap.ts";
 
 t.test("a new memmap has one zeroed struct page per frame", async (t) => {
 	const mm = new Memmap(1 << 20);
@@ -12,7 +12,7 @@ t.test("a new memmap has one zeroed struct page per frame", async (t) => {
 });
 
 t.test("page flags are distinct bits that fit the flags array", async (t) => {
-	const all = [PG_reserved, PG_buddy, PG_head];
+	const all = [PG_reserved, PG_head];
 	t.equal(new Set(all).size, all.length);
 	for (const f of all) {
 		t.equal(f & (f - 1), 0, "one bit");

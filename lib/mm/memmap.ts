@@ -8,10 +8,8 @@
 
 /** PG_reserved: memblock-reserved (preserved memory, scratch); never handed out. */
 export const PG_reserved = 1 << 0;
-/** PageBuddy: the first frame of a free block; `order` holds the block's order. */
-export const PG_buddy = 1 << 1;
 /** PG_head: the first frame of a folio (a compound page); `order` holds its order. */
-export const PG_head = 1 << 2;
+export const PG_head = 1 << 1;
 
 /** The struct pages of one boot. */
 export class Memmap {
@@ -19,11 +17,12 @@ export class Memmap {
 	readonly nr_pages: number;
 	/** page->flags: PG_* bits. */
 	readonly flags: Uint8Array;
-	/** page->_refcount of a block's first frame (0 for free, tail and reserved frames). */
+	/** page->_refcount of an allocated block's first frame (0 for free, tail and reserved frames). */
 	readonly refcount: Int32Array;
 	/**
-	 * page->private for buddy pages, folio_order() for heads; luosim also keeps
-	 * the order of every allocated block here so a wrong-order free throws.
+	 * The order of an allocated block, on its first frame: folio_order() for
+	 * a folio head; luosim keeps it for every block so a wrong-order free
+	 * throws. (Free blocks are known by the buddy allocator's free lists.)
 	 */
 	readonly order: Uint8Array;
 

@@ -7,7 +7,8 @@
  * Frames cost nothing until first touched. Backing is allocated per chunk of
  * MAX_ORDER_NR_PAGES frames (4 MiB, one buddy block of the largest order), so
  * every block the page allocator hands out is one contiguous view; the host
- * zero-fills a chunk lazily, so only touched frames use host memory.
+ * OS maps a chunk's zero pages only when written, so host memory follows the
+ * touched frames.
  *
  * Poisoning is lazy (mm/page_poison.c writes PAGE_POISON into freed pages;
  * here the write waits): `poisonAllExcept` bumps a global generation and
@@ -96,12 +97,12 @@ export class PhysicalMemory {
 		this.touched = new Uint8Array(this.nr_pages);
 	}
 
-	/** Frames whose backing was written: the host memory in use, and the records a dump holds. */
+	/** Frames whose backing was written: the host memory in use (a dump records those not poisoned). */
 	get touchedFrames(): number {
 		return this.nrTouched;
 	}
 
-	/** How many times memory was poisoned (0 on a fresh machine). */
+	/** How many times memory was poisoned: 0 on a fresh machine, 1 after loading a poisoned dump. */
 	get poisonGeneration(): number {
 		return this.generation;
 	}
