@@ -15,6 +15,7 @@ import { FdTable } from "./fdtable.ts";
 import { AddressSpace } from "../uaccess/addressSpace.ts";
 import { UserHeap } from "../uaccess/malloc.ts";
 import { Vfs } from "../fs/vfs.ts";
+import { BuddyAllocator } from "../mm/buddy.ts";
 import { fsBoot } from "../fs/boot.ts";
 import type { StraceHook } from "./syscallTable.ts";
 import type { Machine } from "./machine.ts";
@@ -84,6 +85,8 @@ export class Kernel {
 	readonly processes = new Map<number, Process>();
 	readonly init: Process;
 	readonly vfs: Vfs;
+	/** The page allocator over the Machine's memory, rebuilt at each boot. */
+	readonly buddy: BuddyAllocator;
 	/** Set when strace is on for this kernel. */
 	strace: StraceHook | null = null;
 	private nextPid = 1;
@@ -97,6 +100,7 @@ export class Kernel {
 		this.clock = new VirtualClock(BOOT_EPOCH_NS);
 		this.sched = new Scheduler(this.clock);
 		this.log = new LogBuffer(() => this.clock.nowNs());
+		this.buddy = new BuddyAllocator(machine.physmem);
 		this.printk(KERN_INFO, `Linux version ${UTS_RELEASE} (luosim) ${UTS_VERSION}`);
 		this.printk(KERN_INFO, `Command line: ${this.cmdline.text}`);
 		this.vfs = new Vfs(this);

@@ -4,25 +4,32 @@
  * same Machine.
  */
 import { Kernel, type BootOptions } from "./kernel.ts";
+import { PhysicalMemory } from "../mm/physmem.ts";
 
 /** Options for a new machine. */
 export interface MachineOptions {
 	/** Physical memory size in bytes (the `mem=` default is 4 GiB). */
 	memBytes?: number;
+	/** Existing physical memory (a machine rebuilt from a dump). */
+	physmem?: PhysicalMemory;
 }
 
 /** A simulated computer. */
 export class Machine {
 	readonly memBytes: number;
+	/** The RAM: the only thing that outlives a kernel. */
+	physmem: PhysicalMemory;
 	/** The kernel running now, if booted. */
 	kernel: Kernel | null = null;
 
 	constructor(opts: MachineOptions = {}) {
-		this.memBytes = opts.memBytes ?? 4 * 1024 * 1024 * 1024;
+		this.physmem = opts.physmem ?? new PhysicalMemory(opts.memBytes ?? 4 * 1024 * 1024 * 1024);
+		this.memBytes = this.physmem.sizeBytes;
 	}
 
-	/** Cold-boots a kernel (memory contents are not kept). */
+	/** Cold-boots a kernel: memory contents are not kept (a power cycle). */
 	boot(opts: BootOptions = {}): Kernel {
+		if (this.kernel) this.physmem = new PhysicalMemory(this.memBytes);
 		this.kernel = new Kernel(this, opts);
 		return this.kernel;
 	}
