@@ -10,12 +10,13 @@
  * Creation functions throw `Errno` where the C ones return ERR_PTR:
  * EEXIST for a duplicate name, ENODEV without CONFIG_DEBUG_FS.
  */
-import { KernfsRoot, kernfsCreateDir, kernfsCreateFile, kernfsCreateLink, kernfsFind, kernfsNodeOf, kernfsRemove, S_IALLUGO, S_IRUGO, S_IWUGO } from "./kernfs.ts";
+import { KernfsRoot, kernfsAddFile, kernfsCreateDir, kernfsCreateLink, kernfsFind, kernfsNodeOf, kernfsRemove, S_IALLUGO, S_IRUGO, S_IWUGO } from "./kernfs.ts";
 import type { KernfsNode } from "./kernfs.ts";
 import { makedev, S_IFMT, S_IFREG } from "./inode.ts";
 import type { Inode, SuperBlock } from "./inode.ts";
 import { FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE } from "./file.ts";
 import { registerFilesystem } from "./fsTypes.ts";
+import { POLLHUP } from "./poll.ts";
 import type { File, FileOperations } from "./file.ts";
 import { Errno, EACCES, EEXIST, EINVAL, EIO, ENODEV, ENOENT } from "../kernel/errno.ts";
 import { kstrtobool, kstrtoll, kstrtoull } from "../kernel/kstrtox.ts";
@@ -25,8 +26,6 @@ import type { Kernel } from "../kernel/kernel.ts";
 export const DEBUGFS_MAGIC = 0x64626720;
 /** DEBUGFS_DEFAULT_MODE: the mount root is root-only. */
 export const DEBUGFS_DEFAULT_MODE = 0o700;
-/** POLLHUP, what the proxy's poll reports for a removed file. */
-const POLLHUP = 0x10;
 
 /** A debugfs dentry: the node debugfs_create_* return and debugfs_remove takes. */
 export type DebugfsDentry = KernfsNode;
@@ -64,6 +63,7 @@ registerFilesystem({
  */
 export function debugfsApplyOptions(kernel: Kernel, data: string): void {
 	const root = debugfsRoot(kernel).root;
+	const opts = new Map<string, number>();
 	for (const opt of data.split(",")) {
 		const eq = opt.indexOf("=");
 		const key = eq >= 0 ? opt.slice(0, eq) : opt;
@@ -71,10 +71,13 @@ export function debugfsApplyOptions(kernel: Kernel, data: string): void {
 		if (key !== "mode" && key !== "uid" && key !== "gid") continue;
 		const n = key === "mode" ? (/^[0-7]+$/.test(val) ? parseInt(val, 8) : NaN) : /^[0-9]+$/.test(val) ? Number(val) : NaN;
 		if (!Number.isSafeInteger(n) || n > 0xffffffff) throw new Errno(EINVAL);
-		if (key === "mode") root.mode = (root.mode & S_IFMT) | (n & S_IALLUGO);
-		else if (key === "uid") root.uid = n;
-		else root.gid = n;
+		opts.set(key, n);
 	}
+	// Every option is parsed before any is applied, so a bad one changes nothing.
+	const mode = opts.get("mode");
+	if (mode !== undefined) root.mode = (root.mode & S_IFMT) | (mode & S_IALLUGO);
+	root.uid = opts.get("uid") ?? root.uid;
+	root.gid = opts.get("gid") ?? root.gid;
 }
 
 /** start_creating(): the parent (debugfs root for null) must be live and must not hold `name`. */
@@ -94,11 +97,9 @@ export function debugfsCreateDir(kernel: Kernel, name: string, parent: DebugfsDe
 	return kernfsCreateDir(parentFor(kernel, name, parent), name, 0o755);
 }
 
-/** debugfs_file_get(): the node of an open debugfs file, or EIO once removed. */
-function liveNode(file: File): KernfsNode {
-	const kn = kernfsNodeOf(file.inode);
-	if (!kn?.active) throw new Errno(EIO);
-	return kn;
+/** debugfs_file_get(): EIO once the file has been removed. */
+function debugfsFileGet(file: File): void {
+	if (!kernfsNodeOf(file.inode)?.active) throw new Errno(EIO);
 }
 
 /** __full_proxy_fops_init(): the proxy has exactly the ops the real fops has (no mmap). */
@@ -113,10 +114,30 @@ function fullProxy(real: FileOperations): FileOperations {
 		},
 	};
 	const { read, write, llseek, ioctl, poll } = real;
-	if (read) proxy.read = (file, count, ppos) => (liveNode(file), read(file, count, ppos));
-	if (write) proxy.write = (file, data, ppos) => (liveNode(file), write(file, data, ppos));
-	if (llseek) proxy.llseek = (file, offset, whence) => (liveNode(file), llseek(file, offset, whence));
-	if (ioctl) proxy.ioctl = (file, cmd, arg) => (liveNode(file), ioctl(file, cmd, arg));
+	if (read) {
+		proxy.read = (file, count, ppos) => {
+			debugfsFileGet(file);
+			return read(file, count, ppos);
+		};
+	}
+	if (write) {
+		proxy.write = (file, data, ppos) => {
+			debugfsFileGet(file);
+			return write(file, data, ppos);
+		};
+	}
+	if (llseek) {
+		proxy.llseek = (file, offset, whence) => {
+			debugfsFileGet(file);
+			return llseek(file, offset, whence);
+		};
+	}
+	if (ioctl) {
+		proxy.ioctl = (file, cmd, arg) => {
+			debugfsFileGet(file);
+			return ioctl(file, cmd, arg);
+		};
+	}
 	if (poll) proxy.poll = (file, pt) => (kernfsNodeOf(file.inode)?.active ? poll(file, pt) : POLLHUP);
 	return proxy;
 }
@@ -129,7 +150,7 @@ function fullProxy(real: FileOperations): FileOperations {
 export function debugfsCreateFile(kernel: Kernel, name: string, mode: number, parent: DebugfsDentry | null, data: unknown, fops: FileOperations): DebugfsDentry {
 	const dir = parentFor(kernel, name, parent);
 	if ((mode & S_IFMT) !== 0 && (mode & S_IFMT) !== S_IFREG) throw new Errno(EINVAL);
-	return kernfsCreateFile(dir, name, { mode, fops: fullProxy(fops), iPrivate: data });
+	return kernfsAddFile(dir, name, { mode, fops: fullProxy(fops), iPrivate: data });
 }
 
 /** debugfs_create_symlink(): a symlink whose text is `target`, verbatim. */

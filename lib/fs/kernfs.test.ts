@@ -1,40 +1,12 @@
 import t from "tap";
-import { KernfsRoot, kernfsCreateDir, kernfsCreateEmptyDir, kernfsCreateFile, kernfsCreateLink, kernfsNotify, kernfsRemove, kernfsFind } from "./kernfs.ts";
-import { PAGE_SIZE } from "../uaccess/vma.ts";
-import { DEFAULT_POLLMASK, POLLERR, POLLPRI } from "./poll.ts";
-import type { KernfsOps, KernfsNode } from "./kernfs.ts";
-import { File, FMODE_READ, FMODE_WRITE } from "./file.ts";
-import type { PollTable } from "./file.ts";
+import { KernfsRoot, kernfsAddFile, kernfsCreateDir, kernfsCreateEmptyDir, kernfsCreateLink, kernfsFind, kernfsNodeOf, kernfsRemove } from "./kernfs.ts";
 import { S_IFDIR, S_IFLNK, S_IFREG } from "./inode.ts";
-import { Errno, EACCES, EEXIST, EINVAL, EIO, ENODEV, ENOENT, ENOTDIR } from "../kernel/errno.ts";
-import type { WaitQueue } from "../kernel/waitqueue.ts";
+import { PAGE_SIZE } from "../uaccess/vma.ts";
+import { Errno, EEXIST, EINVAL, ENOENT, ENOTDIR } from "../kernel/errno.ts";
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-
-function newRoot(extraOpenPermCheck = true): KernfsRoot {
+function newRoot(): KernfsRoot {
 	let now = 1000;
-	return new KernfsRoot({ fsType: "sysfs", magic: 0x62656572, dev: 22, rootMode: 0o555, extraOpenPermCheck, now: () => now++ });
-}
-
-function open(kn: KernfsNode, fmode: number): File {
-	const f = new File({ f_op: kn.inode.fop, inode: kn.inode, path: null, f_flags: 0, f_mode: fmode });
-	f.f_op.open?.(kn.inode, f);
-	return f;
-}
-
-function read(f: File, count: number): string {
-	const ppos = { pos: f.f_pos };
-	const out = f.f_op.read!(f, count, ppos);
-	f.f_pos = ppos.pos;
-	return dec.decode(out);
-}
-
-function write(f: File, text: string): number {
-	const ppos = { pos: f.f_pos };
-	const n = f.f_op.write!(f, enc.encode(text), ppos);
-	f.f_pos = ppos.pos;
-	return n;
+	return new KernfsRoot({ fsType: "sysfs", magic: 0x62656572, dev: 22, rootMode: 0o555, extraOpenPermCheck: true, now: () => now++ });
 }
 
 function errnoOf(fn: () => unknown): number {
@@ -47,37 +19,13 @@ function errnoOf(fn: () => unknown): number {
 	return 0;
 }
 
-/** A show op that counts its calls and returns `text()`. */
-function counter(text: () => string): KernfsOps & { shows: number; writes: Uint8Array[] } {
-	const ops = {
-		shows: 0,
-		writes: [] as Uint8Array[],
-		seqShow: (): Uint8Array => {
-			ops.shows++;
-			return enc.encode(text());
-		},
-		write: (_of: unknown, buf: Uint8Array): number => {
-			ops.writes.push(buf);
-			return buf.length;
-		},
-	};
-	return ops;
-}
-
-class RecordingPt implements PollTable {
-	queues: WaitQueue[] = [];
-	wait(q: WaitQueue): void {
-		this.queues.push(q);
-	}
-}
-
 t.test("directories, files and links get inodes with the right types, modes and numbers", async (t) => {
 	const root = newRoot();
 	t.equal(root.root.ino, 1);
 	t.equal(root.root.mode, S_IFDIR | 0o555);
 	t.equal(root.root.parent, root.root, "the root is its own parent");
 	const dir = kernfsCreateDir(root.node, "kernel", 0o755);
-	const file = kernfsCreateFile(dir, "state", { mode: 0o100644 | 0o7000, size: PAGE_SIZE, ops: counter(() => "x\n") });
+	const file = kernfsAddFile(dir, "state", { mode: 0o100644 | 0o7000, size: PAGE_SIZE, fops: {} });
 	const link = kernfsCreateLink(root.node, "k", dir);
 	t.equal(dir.inode.mode, S_IFDIR | 0o755);
 	t.equal(file.inode.mode, S_IFREG | 0o7644, "only the permission bits of the mode are kept");
@@ -94,6 +42,11 @@ t.test("directories, files and links get inodes with the right types, modes and 
 	]);
 	t.equal(link.inode.op.readlink!(link.inode), "kernel");
 	t.equal(file.inode.uid, 0);
+	t.equal(kernfsNodeOf(file.inode), file);
+	t.equal(file.inode.i_private, file, "kernfs keeps the node in i_private");
+	const data = kernfsAddFile(dir, "data", { mode: 0o444, fops: {}, iPrivate: null });
+	t.equal(data.inode.i_private, null, "a creator's i_private is kept, even null");
+	t.equal(kernfsNodeOf(data.inode), data);
 });
 
 t.test("symlinks to nodes read as relative paths", async (t) => {
@@ -112,9 +65,9 @@ t.test("symlinks to nodes read as relative paths", async (t) => {
 t.test("creating a duplicate name is EEXIST, under a file ENOTDIR, under a removed dir ENOENT", async (t) => {
 	const root = newRoot();
 	const dir = kernfsCreateDir(root.node, "d", 0o755);
-	const f = kernfsCreateFile(dir, "f", { mode: 0o444, ops: counter(() => "") });
+	const f = kernfsAddFile(dir, "f", { mode: 0o444, fops: {} });
 	t.equal(errnoOf(() => kernfsCreateDir(root.node, "d", 0o755)), EEXIST);
-	t.equal(errnoOf(() => kernfsCreateFile(dir, "f", { mode: 0o444, ops: {} })), EEXIST);
+	t.equal(errnoOf(() => kernfsAddFile(dir, "f", { mode: 0o444, fops: {} })), EEXIST);
 	t.equal(errnoOf(() => kernfsCreateDir(f, "x", 0o755)), ENOTDIR);
 	t.equal(errnoOf(() => kernfsCreateDir(root.node, "a/b", 0o755)), EINVAL);
 	kernfsRemove(dir);
@@ -134,7 +87,7 @@ t.test("removal is recursive and unlinks the node from its parent", async (t) =>
 	const root = newRoot();
 	const d = kernfsCreateDir(root.node, "d", 0o755);
 	const sub = kernfsCreateDir(d, "sub", 0o755);
-	const f = kernfsCreateFile(sub, "f", { mode: 0o444, ops: counter(() => "") });
+	const f = kernfsAddFile(sub, "f", { mode: 0o444, fops: {} });
 	t.equal(root.root.nlink, 3);
 	kernfsRemove(d);
 	t.notOk(d.active);
@@ -148,180 +101,9 @@ t.test("removal is recursive and unlinks the node from its parent", async (t) =>
 	t.pass("removing twice or null is harmless");
 });
 
-t.test("a read at offset 0 calls show; later reads page through that snapshot", async (t) => {
-	const root = newRoot();
-	let value = "hello world\n";
-	const ops = counter(() => value);
-	const kn = kernfsCreateFile(root.node, "a", { mode: 0o444, ops });
-	const f = open(kn, FMODE_READ);
-	let text = "";
-	for (;;) {
-		const chunk = read(f, 1);
-		if (chunk === "") break;
-		text += chunk;
-		value = "changed meanwhile\n";
-	}
-	t.equal(text, "hello world\n", "one byte at a time gives the whole first text");
-	t.equal(ops.shows, 1, "show ran once");
-	t.equal(read(f, 100), "", "still EOF");
-	t.equal(ops.shows, 1, "EOF does not call show");
-	f.f_pos = 0;
-	t.equal(read(f, 100), "changed meanwhile\n", "offset 0 renders again");
-	t.equal(ops.shows, 2);
-});
-
-t.test("each open file has its own snapshot", async (t) => {
-	const root = newRoot();
-	let n = 0;
-	const kn = kernfsCreateFile(root.node, "a", { mode: 0o444, ops: counter(() => `value ${++n}\n`) });
-	const f1 = open(kn, FMODE_READ);
-	const f2 = open(kn, FMODE_READ);
-	t.equal(read(f1, 3), "val");
-	t.equal(read(f2, 3), "val");
-	t.equal(read(f1, 100), "ue 1\n");
-	t.equal(read(f2, 100), "ue 2\n");
-});
-
-t.test("a read at an offset other than where the last one stopped renders again from there", async (t) => {
-	const root = newRoot();
-	const ops = counter(() => "0123456789\n");
-	const kn = kernfsCreateFile(root.node, "a", { mode: 0o444, ops });
-	const f = open(kn, FMODE_READ);
-	f.f_pos = 4;
-	t.equal(read(f, 3), "456");
-	t.equal(ops.shows, 1);
-	t.equal(read(f, 100), "789\n");
-	f.f_pos = 50;
-	t.equal(read(f, 100), "", "past the end is EOF");
-	t.equal(ops.shows, 2);
-});
-
-t.test("show errors reach the reader; an empty show is EOF", async (t) => {
-	const root = newRoot();
-	const bad = kernfsCreateFile(root.node, "bad", {
-		mode: 0o444,
-		ops: {
-			seqShow: () => {
-				throw new Errno(EIO);
-			},
-		},
-	});
-	const f = open(bad, FMODE_READ);
-	t.equal(errnoOf(() => read(f, 10)), EIO);
-	const empty = kernfsCreateFile(root.node, "empty", { mode: 0o444, ops: counter(() => "") });
-	t.equal(read(open(empty, FMODE_READ), 10), "");
-});
-
-t.test("a write reaches the op in one call of at most PAGE_SIZE bytes and advances the offset", async (t) => {
-	const root = newRoot();
-	const ops = counter(() => "");
-	const kn = kernfsCreateFile(root.node, "a", { mode: 0o644, ops });
-	const f = open(kn, FMODE_WRITE);
-	t.equal(write(f, "1234567"), 7);
-	t.equal(ops.writes.length, 1);
-	t.equal(dec.decode(ops.writes[0]), "1234567");
-	t.equal(f.f_pos, 7);
-	t.equal(write(f, "x".repeat(10000)), 4096, "a long write is cut to one page");
-	t.equal(ops.writes[1]!.length, 4096);
-});
-
-t.test("the write op's return value and errors are the write's", async (t) => {
-	const root = newRoot();
-	const kn = kernfsCreateFile(root.node, "a", {
-		mode: 0o644,
-		ops: {
-			seqShow: () => new Uint8Array(0),
-			write: (_of, buf) => {
-				if (buf[0] === 0x78) throw new Errno(EINVAL);
-				return 2;
-			},
-		},
-	});
-	const f = open(kn, FMODE_WRITE);
-	t.equal(write(f, "12345"), 2);
-	t.equal(f.f_pos, 2);
-	t.equal(errnoOf(() => write(f, "x")), EINVAL);
-	t.equal(f.f_pos, 2, "a failed write leaves the offset");
-});
-
-t.test("with the extra check, opens need the op and a mode bit, even for root", async (t) => {
-	const root = newRoot();
-	const ro = kernfsCreateFile(root.node, "ro", { mode: 0o444, ops: counter(() => "") });
-	const rwNoWriteBits = kernfsCreateFile(root.node, "r", { mode: 0o444, ops: counter(() => "") });
-	const showOnly = kernfsCreateFile(root.node, "s", { mode: 0o644, ops: { seqShow: () => new Uint8Array(0) } });
-	const wo = kernfsCreateFile(root.node, "wo", { mode: 0o200, ops: counter(() => "") });
-	t.equal(errnoOf(() => open(ro, FMODE_WRITE)), EACCES);
-	t.equal(errnoOf(() => open(rwNoWriteBits, FMODE_READ | FMODE_WRITE)), EACCES);
-	t.equal(errnoOf(() => open(showOnly, FMODE_WRITE)), EACCES, "no write op");
-	t.equal(errnoOf(() => open(wo, FMODE_READ)), EACCES, "no read bit");
-	t.ok(open(wo, FMODE_WRITE));
-	t.ok(open(ro, FMODE_READ));
-});
-
-t.test("without the extra check, the ops do not decide who may open", async (t) => {
-	const root = newRoot(false);
-	const ro = kernfsCreateFile(root.node, "ro", { mode: 0o444, ops: { seqShow: () => new Uint8Array(0) } });
-	const f = open(ro, FMODE_WRITE);
-	t.equal(errnoOf(() => write(f, "1")), EINVAL, "no write op");
-});
-
-t.test("poll: a change until the first read, then nothing until notify, then a change until read at 0", async (t) => {
-	const root = newRoot();
-	const kn = kernfsCreateFile(root.node, "a", { mode: 0o444, ops: counter(() => "v\n") });
-	const f = open(kn, FMODE_READ);
-	const pt = new RecordingPt();
-	t.equal(f.f_op.poll!(f, pt), DEFAULT_POLLMASK | POLLPRI | POLLERR, "a fresh open file has not seen the current event");
-	t.equal(pt.queues.length, 1, "poll registers on the node's queue");
-	read(f, 100);
-	t.equal(f.f_op.poll!(f, null), DEFAULT_POLLMASK);
-	let woken = 0;
-	pt.queues[0]!.add(() => woken++);
-	kernfsNotify(kn);
-	t.equal(woken, 1, "notify wakes the pollers");
-	t.equal(f.f_op.poll!(f, null), DEFAULT_POLLMASK | POLLPRI | POLLERR);
-	t.equal(read(f, 100), "", "reading on at EOF does not clear it");
-	t.equal(f.f_op.poll!(f, null), DEFAULT_POLLMASK | POLLPRI | POLLERR);
-	f.f_pos = 0;
-	read(f, 100);
-	t.equal(f.f_op.poll!(f, null), DEFAULT_POLLMASK);
-});
-
-t.test("poll state is per open file and dies with the last close", async (t) => {
-	const root = newRoot();
-	const kn = kernfsCreateFile(root.node, "a", { mode: 0o444, ops: counter(() => "v\n") });
-	const f1 = open(kn, FMODE_READ);
-	const f2 = open(kn, FMODE_READ);
-	read(f1, 10);
-	read(f2, 10);
-	kernfsNotify(kn);
-	f1.f_pos = 0;
-	read(f1, 10);
-	t.equal(f1.f_op.poll!(f1, null), DEFAULT_POLLMASK);
-	t.equal(f2.f_op.poll!(f2, null), DEFAULT_POLLMASK | POLLPRI | POLLERR);
-	f1.put();
-	f2.put();
-	t.equal(kn.openNode, null);
-	kernfsNotify(kn);
-	t.pass("notify without open files is a no-op");
-});
-
-t.test("a removed file: reads and writes are ENODEV, poll reports a change, open is ENODEV", async (t) => {
-	const root = newRoot();
-	const kn = kernfsCreateFile(root.node, "a", { mode: 0o644, ops: counter(() => "v\n") });
-	const f = open(kn, FMODE_READ | FMODE_WRITE);
-	read(f, 100);
-	kernfsRemove(kn);
-	f.f_pos = 0;
-	t.equal(errnoOf(() => read(f, 10)), ENODEV);
-	t.equal(errnoOf(() => write(f, "1")), ENODEV);
-	t.equal(f.f_op.poll!(f, null), DEFAULT_POLLMASK | POLLPRI | POLLERR);
-	t.equal(errnoOf(() => open(kn, FMODE_READ)), ENODEV);
-	f.put();
-});
-
 t.test("setattr changes mode and owner but not the size", async (t) => {
 	const root = newRoot();
-	const kn = kernfsCreateFile(root.node, "a", { mode: 0o444, size: 4096, ops: counter(() => "") });
+	const kn = kernfsAddFile(root.node, "a", { mode: 0o444, size: 4096, fops: {} });
 	kn.inode.op.setattr!(kn.inode, { mode: 0o600, uid: 5, size: 0 });
 	t.equal(kn.inode.mode, S_IFREG | 0o600);
 	t.equal(kn.inode.uid, 5);

@@ -11,7 +11,8 @@
  * write() call (at most PAGE_SIZE bytes, UTF-8 decoded) and its byte count,
  * and returns the count write() returns, or throws an Errno.
  */
-import { KernfsRoot, kernfsCreateDir, kernfsCreateEmptyDir, kernfsCreateFile, kernfsCreateLink, kernfsFind, kernfsNotify, kernfsRemove, S_IRUGO, S_IXUGO } from "./kernfs.ts";
+import { KernfsRoot, kernfsCreateDir, kernfsCreateEmptyDir, kernfsCreateLink, kernfsFind, kernfsRemove, S_IRUGO, S_IXUGO } from "./kernfs.ts";
+import { kernfsCreateFile, kernfsNotify } from "./kernfsFile.ts";
 import { PAGE_SIZE } from "../uaccess/vma.ts";
 import type { KernfsNode, KernfsOps } from "./kernfs.ts";
 import type { SuperBlock } from "./inode.ts";

@@ -17,6 +17,7 @@ import { UserHeap } from "../uaccess/malloc.ts";
 import { Vfs } from "../fs/vfs.ts";
 import { BuddyAllocator } from "../mm/buddy.ts";
 import { fsBoot } from "../fs/boot.ts";
+import "../syscalls.ts";
 import type { StraceHook } from "./syscallTable.ts";
 import type { Machine } from "./machine.ts";
 
