@@ -30,7 +30,3 @@ export function getFilesystem(name: string): FileSystemType | undefined {
 	return types.get(name);
 }
 
-/** The registered names, in registration order (/proc/filesystems). */
-export function filesystemNames(): string[] {
-	return [...types.keys()];
-}

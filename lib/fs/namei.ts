@@ -128,9 +128,24 @@ export function readlinkInode(inode: Inode): string {
 	return inode.op.readlink(inode);
 }
 
+const magicLinks = new WeakMap<Inode, () => Path>();
+
+/**
+ * Makes `inode` a "magic" symlink (nd_jump_link): following it goes
+ * straight to the Path `jump` returns, not through its text, as
+ * /proc/PID/fd/N does, so a deleted or anonymous file can be reopened.
+ * `jump` throws Errno to refuse (EACCES without ptrace access, ENOENT
+ * once the fd is closed).
+ */
+export function setMagicLink(inode: Inode, jump: () => Path): void {
+	magicLinks.set(inode, jump);
+}
+
 /** pick_link(): follows the symlink `link`, found in `dir`, to what it names. */
 export function followLink(ctx: NameiContext, dir: Path, link: Path): Path {
 	if (++ctx.links > MAXSYMLINKS) throw new Errno(ELOOP);
+	const jump = magicLinks.get(link.inode);
+	if (jump) return jump();
 	const target = readlinkInode(link.inode);
 	if (target === "") throw new Errno(ENOENT);
 	return pathLookup(ctx, dir, target, true);

@@ -29,8 +29,8 @@ import type { NameiContext } from "./namei.ts";
 import type { Process } from "../kernel/process.ts";
 import type { Vfs } from "./vfs.ts";
 
-/** FMODE_PATH (include/linux/fs.h); also exported by vfs.ts. */
-const FMODE_PATH = 0x4000;
+/** FMODE_PATH: an O_PATH file, usable only as a place (include/linux/fs.h). */
+export const FMODE_PATH = 0x4000;
 /** CAP_FSETID: keeps S_ISGID through chmod by a non-member. */
 const CAP_FSETID = 4;
 /** O_TMPFILE_MASK (include/linux/fcntl.h). */

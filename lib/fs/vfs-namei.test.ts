@@ -1,9 +1,11 @@
 import t from "tap";
 import { bootKernel } from "../kernel/machine.ts";
-import { EACCES, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EBADF } from "../kernel/errno.ts";
+import { Errno, EACCES, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EBADF } from "../kernel/errno.ts";
 import { S_ISDIR, S_ISLNK, S_ISREG } from "./inode.ts";
-import { O_CREAT, O_DIRECTORY, O_RDONLY, O_WRONLY } from "./fcntl.ts";
-import { vfsMkdir, vfsSymlink } from "./dirops.ts";
+import { O_CREAT, O_DIRECTORY, O_RDONLY, O_RDWR, O_WRONLY } from "./fcntl.ts";
+import { vfsMkdir, vfsSymlink, vfsUnlink } from "./dirops.ts";
+import { setMagicLink } from "./namei.ts";
+import { anonInodeGetFile } from "./anon_inodes.ts";
 import { errnoOf, inProcess } from "./syscalls/testing.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 
@@ -142,4 +144,28 @@ t.test("a directory with x but no r can be walked but not listed", async (t) => 
 		t.ok(u.p.kernel.vfs.lookup(u.p, "/tmp/xonly/f"));
 		t.equal(errnoOf(() => u.p.kernel.vfs.open(u.p, "/tmp/xonly", O_RDONLY)), EACCES);
 	}, { kernel: k, uid: 1000 });
+});
+
+t.test("a magic link jumps to a file's path: a deleted file or an anonymous one can be reopened", async (t) => {
+	const k = bootKernel();
+	const vfs = k.vfs;
+	const f = vfs.open(null, "/tmp/data", O_CREAT | O_RDWR, 0o644);
+	vfs.kernelWrite(f, new TextEncoder().encode("kept"));
+	vfsUnlink(vfs, null, "/tmp/data");
+	const link = vfsSymlink(vfs, null, "/tmp/data (deleted)", "/tmp/fdlink").inode;
+	setMagicLink(link, () => vfs.fileJumpPath(f));
+	const again = vfs.open(null, "/tmp/fdlink", O_RDONLY);
+	t.equal(again.inode, f.inode, "the same inode, though its name is gone");
+	t.equal(new TextDecoder().decode(vfs.kernelRead(again, 10)), "kept");
+	const anon = anonInodeGetFile(k, "[thing]", {}, null, O_RDWR);
+	const alink = vfsSymlink(vfs, null, "anon_inode:[thing]", "/tmp/anonlink").inode;
+	setMagicLink(alink, () => vfs.fileJumpPath(anon));
+	const reopened = vfs.open(null, "/tmp/anonlink", O_RDONLY);
+	t.equal(reopened.inode, anon.inode);
+	t.equal(reopened.path?.name, "anon_inode:[thing]", "d_path of the internal mount is the file's own name");
+	t.equal(errnoOf(() => vfs.lookup(null, "/tmp/anonlink/x")), ENOTDIR);
+	setMagicLink(alink, () => {
+		throw new Errno(EACCES);
+	});
+	t.equal(errnoOf(() => vfs.open(null, "/tmp/anonlink", O_RDONLY)), EACCES, "the jump may refuse");
 });

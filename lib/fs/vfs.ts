@@ -11,17 +11,20 @@ import { Cred, CAP_SYS_ADMIN } from "../kernel/cred.ts";
 import { S_ISDIR } from "./inode.ts";
 import { Mount } from "./mount.ts";
 import { MountTable } from "./namespace.ts";
-import { Dcache, dPath, linkPathWalk, pathLookup, walkLast } from "./namei.ts";
+import { Dcache, dPath, linkPathWalk, pathLookup } from "./namei.ts";
 import { AT_FDCWD } from "./fcntl.ts";
-import { doFilpOpen, dentryOpen } from "./open.ts";
+import { doFilpOpen, dentryOpen, FMODE_PATH } from "./open.ts";
 import { vfsRead, vfsWrite } from "./readWrite.ts";
 import { vfsMkdir } from "./dirops.ts";
 import type { File } from "./file.ts";
-import type { SuperBlock } from "./inode.ts";
+import type { Inode, SuperBlock } from "./inode.ts";
 import type { Path } from "./mount.ts";
 import type { NameiContext, Nameidata } from "./namei.ts";
 import type { Process } from "../kernel/process.ts";
 import type { Kernel } from "../kernel/kernel.ts";
+
+/** FMODE_PATH: an O_PATH file, usable only as a place (defined in open.ts). */
+export { FMODE_PATH };
 
 /** MNT_* flags of umount2(2) (include/linux/fs.h). */
 export const MNT_FORCE = 1;
@@ -29,8 +32,6 @@ export const MNT_DETACH = 2;
 export const MNT_EXPIRE = 4;
 export const UMOUNT_NOFOLLOW = 8;
 
-/** FMODE_PATH: an O_PATH file, usable only as a place (include/linux/fs.h). */
-export const FMODE_PATH = 0x4000;
 
 /** Options of `Vfs.lookup`. */
 export interface LookupOptions {
@@ -49,6 +50,10 @@ export class Vfs {
 	readonly kernelCred = new Cred(0, 0);
 	/** The mount each VFS-opened file was opened through (file->f_path.mnt). */
 	private readonly fileMounts = new WeakMap<File, Mount>();
+	/** Internal mounts of superblocks outside the tree, made on demand by fileJumpPath. */
+	private readonly internalMounts = new WeakMap<SuperBlock, Mount>();
+	/** d_dname() of inodes on internal mounts: the name their files carry. */
+	private readonly pseudoNames = new WeakMap<Inode, string>();
 
 	constructor(kernel: Kernel) {
 		this.kernel = kernel;
@@ -93,11 +98,6 @@ export class Vfs {
 		return linkPathWalk(ctx, this.startAt(p, dirfd, name), name);
 	}
 
-	/** lookup_last() on what `lookupParent` returned. */
-	lookupLast(ctx: NameiContext, nd: Nameidata, follow: boolean): Path {
-		return walkLast(ctx, nd, follow);
-	}
-
 	/**
 	 * do_filp_open(): opens `name` with open(2) `flags` and, with O_CREAT,
 	 * `mode` (less the umask). The File holds one reference; the caller
@@ -123,8 +123,25 @@ export class Vfs {
 		return mnt ? { mnt, inode: file.inode } : null;
 	}
 
+	/**
+	 * The Path a magic link jumps to for `file` (f_path): where it was
+	 * opened, or for a file opened through no mount (a pipe, an anonymous
+	 * or memfd file) its inode on the superblock's internal mount
+	 * (kern_mount), which d_path prints as the file's own name.
+	 */
+	fileJumpPath(file: File): Path {
+		const path = this.filePath(file);
+		if (path) return path;
+		const sb = file.inode.sb;
+		let mnt = this.internalMounts.get(sb);
+		if (!mnt) this.internalMounts.set(sb, (mnt = new Mount({ sb, parent: null, mountpoint: null, flags: 0, source: sb.fsType })));
+		if (file.path) this.pseudoNames.set(file.inode, file.path.name);
+		return { mnt, inode: file.inode };
+	}
+
 	/** d_path(): the absolute path of `path` as /proc and getcwd print it. */
 	dPath(path: Path): string {
+		if (this.internalMounts.get(path.mnt.sb) === path.mnt) return this.pseudoNames.get(path.inode) ?? `${path.mnt.sb.fsType}:[${path.inode.ino}]`;
 		return dPath(this.mounts, this.dcache, path, null).name;
 	}
 
@@ -227,7 +244,7 @@ export class Vfs {
 		return cur;
 	}
 
-	/** fdget() for calls an O_PATH file cannot serve: the File at `fd`, or EBADF. */
+	/** fdget(): the File at `fd` for calls an O_PATH file cannot serve; EBADF for a closed or O_PATH fd. */
 	fdget(p: Process, fd: number): File {
 		const f = p.files.get(fd);
 		if (f.f_mode & FMODE_PATH) throw new Errno(EBADF);

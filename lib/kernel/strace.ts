@@ -57,6 +57,13 @@ class Tracer implements StraceHook {
 	}
 
 	enter(p: Process, def: SyscallDef, args: number[]): void {
+		// A non-sleeping call cannot be interrupted: one still marked as running
+		// was abandoned by a JS exception its caller caught; forget it.
+		if (this.syncCaller !== null) {
+			this.open.delete(this.syncCaller);
+			this.syncCaller = null;
+			this.runDeferred();
+		}
 		const exitAt = firstExitArg(def);
 		const parts = formatArgs(p, def, args, 0, exitAt, undefined);
 		const hasExitArgs = exitAt < def.args.length;

@@ -73,13 +73,13 @@ export function sysLseek(p: Process, fd: number, offset: number, whence: number)
 }
 
 registerSyscall({
-	nr: 0, name: "read", args: ["fd", "buf_out", "size"], status: "supported",
-	note: "EBADF/EINVAL (EISDIR for a directory) before the driver; EFAULT if the buffer's first byte is not writable, else reads what fits before a fault; never sleeps (a driver that would block returns EAGAIN)",
+	nr: 0, name: "read", args: ["fd", "buf_out", "size"], status: "partial",
+	note: "EBADF/EINVAL (EISDIR for a directory) before the driver; EFAULT if the buffer's first byte is not writable (even at EOF, where Linux returns 0), else reads what fits before a fault; never sleeps: where Linux would block, drivers return EAGAIN (pipes) or what they have",
 	impl: (p, a) => sysRead(p, a[0]!, a[1]!, a[2]!),
 });
 registerSyscall({
-	nr: 1, name: "write", args: ["fd", "buf_in", "size"], status: "supported",
-	note: "EBADF/EINVAL before the driver; the user data is copied in first (EFAULT when its first byte is unreadable, else what can be read is written); O_APPEND writes at the end of a regular file",
+	nr: 1, name: "write", args: ["fd", "buf_in", "size"], status: "partial",
+	note: "EBADF/EINVAL before the driver; the user data is copied in first (EFAULT when its first byte is unreadable, else what can be read is written); O_APPEND writes at the end of a regular file; never sleeps (a full pipe gives a short write or EAGAIN); no RLIMIT_FSIZE",
 	impl: (p, a) => sysWrite(p, a[0]!, a[1]!, a[2]!),
 });
 registerSyscall({

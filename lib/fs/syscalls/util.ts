@@ -3,9 +3,8 @@
  * include/linux/file.h fdget): path strings copied in with Linux's limits,
  * and the fd-to-file step.
  */
-import { Errno, EBADF, EINVAL, EMFILE, ENAMETOOLONG, ENOENT } from "../../kernel/errno.ts";
+import { Errno, EINVAL, EMFILE, ENAMETOOLONG, ENOENT } from "../../kernel/errno.ts";
 import { PATH_MAX } from "../namei.ts";
-import { FMODE_PATH } from "../vfs.ts";
 import type { File } from "../file.ts";
 import type { Process } from "../../kernel/process.ts";
 
@@ -32,9 +31,7 @@ export function getString(p: Process, addr: number, max: number): string | null 
 
 /** fdget(): the File at `fd`; EBADF for a closed fd or an O_PATH one. */
 export function fdget(p: Process, fd: number): File {
-	const f = p.files.get(fd);
-	if (f.f_mode & FMODE_PATH) throw new Errno(EBADF);
-	return f;
+	return p.kernel.vfs.fdget(p, fd);
 }
 
 /** fdget_raw(): the File at `fd`, O_PATH ones included; EBADF for a closed fd. */

@@ -21,7 +21,7 @@ import {
 	MAP_ANONYMOUS, MAP_FIXED, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
 	PAGE_SIZE, PROT_EXEC, PROT_WRITE, type VmaBacking,
 } from "../../uaccess/addressSpace.ts";
-import { FMODE_READ, FMODE_WRITE } from "../../fs/file.ts";
+import { FMODE_READ, FMODE_WRITE, type File } from "../../fs/file.ts";
 import { MS_NOEXEC } from "../../fs/mount.ts";
 import type { Process } from "../process.ts";
 
@@ -54,7 +54,7 @@ function readOnly(b: VmaBacking): VmaBacking {
 }
 
 /** do_mmap()'s checks on a file mapping (mm/mmap.c, the `if (file)` switch). */
-function checkFileMapping(p: Process, fd: number, len: number, prot: number, flags: number): ReturnType<Process["files"]["get"]> {
+function checkFileMapping(p: Process, fd: number, len: number, prot: number, flags: number): File {
 	const file = p.kernel.vfs.fdget(p, fd);
 	if (flags & MAP_HUGETLB) throw new Errno(EINVAL);
 	if (len === 0) throw new Errno(EINVAL);
