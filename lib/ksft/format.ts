@@ -5,11 +5,15 @@
  */
 import { vformat, type FormatArg } from "../libc/format.ts";
 
-/** kselftest exit codes. */
+/** kselftest exit code: passed. */
 export const KSFT_PASS = 0;
+/** kselftest exit code: failed. */
 export const KSFT_FAIL = 1;
+/** kselftest exit code: failed as expected. */
 export const KSFT_XFAIL = 2;
+/** kselftest exit code: passed though expected to fail. */
 export const KSFT_XPASS = 3;
+/** kselftest exit code: skipped (the runner prints `ok … # SKIP`). */
 export const KSFT_SKIP = 4;
 
 /** `struct ksft_count` plus `ksft_plan`. */

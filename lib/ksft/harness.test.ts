@@ -82,7 +82,7 @@ not ok 5 liveupdate_device.assert_fails
 		`# ${at("failures.ts", "EXPECT_LT(3")}:expect_fails:Expected 3 (3) < 0 (0)`,
 		`# ${at("failures.ts", "still running")}:expect_fails:still running after EXPECT`,
 		"# expect_fails: Test failed",
-		`# ${at("failures.ts", "ASSERT_STREQ")}:assert_fails:Expected 'abc' == 'hello liveupdate'.`,
+		`# ${at("failures.ts", "ASSERT_STREQ(buf")}:assert_fails:Expected 'abc' == 'hello liveupdate'.`,
 		"# assert_fails: Test terminated by assertion",
 		"",
 	].join("\n"), "file:line of the TS source; notes on stderr, the rest on stdout");
@@ -103,7 +103,7 @@ ok 2 f.small.small_only
 #            OK  f.big.positive
 ok 3 f.big.positive
 #  RUN           f.big.small_only ...
-# ${at("variants.ts", "ASSERT_LE")}:small_only:Expected self.size (100) <= 10 (10)
+# ${at("variants.ts", "ASSERT_LE(self")}:small_only:Expected self.size (100) <= 10 (10)
 # small_only: Test terminated by assertion
 #          FAIL  f.big.small_only
 ok 4 f.big.small_only # XFAIL unknown
@@ -183,8 +183,8 @@ t.test("checks in forked children, failure handlers, async teardown, SKIP in set
 1..7
 # Starting 7 tests from 4 test cases.
 #  RUN           global.messages ...
-# ${s("EXPECT_STRNE")}:messages:Expected 'a' != 'a'.
-# ${s("EXPECT_STREQ")}:messages:Expected 'a' == 'b'.
+# ${s('EXPECT_STRNE("a"')}:messages:Expected 'a' != 'a'.
+# ${s('EXPECT_STREQ("a"')}:messages:Expected 'a' == 'b'.
 # ${s("EXPECT_NULL(5)")}:messages:Expected NULL (0) == 5 (5)
 # ${s("EXPECT_FALSE(1)")}:messages:Expected 0 (0) == 1 (1)
 # ${s("EXPECT_TRUE(false)")}:messages:Expected 0 (0) != false (0)

@@ -71,39 +71,51 @@ export function ksft_test_num(): number {
 	return testNum(ksft_counts());
 }
 
+/** ksft_inc_pass_cnt(): counts one pass result without printing. */
 export function ksft_inc_pass_cnt(): void {
 	inc("pass");
 }
+/** ksft_inc_fail_cnt(): counts one fail result without printing. */
 export function ksft_inc_fail_cnt(): void {
 	inc("fail");
 }
+/** ksft_inc_xfail_cnt(): counts one xfail result without printing. */
 export function ksft_inc_xfail_cnt(): void {
 	inc("xfail");
 }
+/** ksft_inc_xpass_cnt(): counts one xpass result without printing. */
 export function ksft_inc_xpass_cnt(): void {
 	inc("xpass");
 }
+/** ksft_inc_xskip_cnt(): counts one xskip result without printing. */
 export function ksft_inc_xskip_cnt(): void {
 	inc("xskip");
 }
+/** ksft_inc_error_cnt(): counts one error result without printing. */
 export function ksft_inc_error_cnt(): void {
 	inc("error");
 }
+/** ksft_get_pass_cnt(): the calling process's pass count. */
 export function ksft_get_pass_cnt(): number {
 	return ksft_counts().pass;
 }
+/** ksft_get_fail_cnt(): the calling process's fail count. */
 export function ksft_get_fail_cnt(): number {
 	return ksft_counts().fail;
 }
+/** ksft_get_xfail_cnt(): the calling process's xfail count. */
 export function ksft_get_xfail_cnt(): number {
 	return ksft_counts().xfail;
 }
+/** ksft_get_xpass_cnt(): the calling process's xpass count. */
 export function ksft_get_xpass_cnt(): number {
 	return ksft_counts().xpass;
 }
+/** ksft_get_xskip_cnt(): the calling process's xskip count. */
 export function ksft_get_xskip_cnt(): number {
 	return ksft_counts().xskip;
 }
+/** ksft_get_error_cnt(): the calling process's error count. */
 export function ksft_get_error_cnt(): number {
 	return ksft_counts().error;
 }

@@ -8,7 +8,7 @@
 import { bootKernel } from "../kernel/machine.ts";
 import { spawnProgram } from "../kernel/exec.ts";
 import { openConsole } from "../fs/console.ts";
-import type { BootOptions, ProgramMain } from "../kernel/kernel.ts";
+import type { BootOptions, Kernel, ProgramMain } from "../kernel/kernel.ts";
 
 /** What a program run printed and how it ended. */
 export interface ProgramRun {
@@ -18,6 +18,7 @@ export interface ProgramRun {
 	stderr: string;
 	/** stdout and stderr interleaved in write order. */
 	merged: string;
+	kernel: Kernel;
 }
 
 /** Boots a kernel, runs `main(argc, argv)` under init, and waits for it. */
@@ -40,7 +41,7 @@ export async function runProgramOutput(main: ProgramMain, argv: string[], boot: 
 	const p = spawnProgram(k, main, { argv, stdio: con });
 	for (const f of con) f.put();
 	const status = await k.waitFor(p);
-	return { status, ...run };
+	return { status, ...run, kernel: k };
 }
 
 /** The exit code of a wait status that is a normal exit, or -signal. */

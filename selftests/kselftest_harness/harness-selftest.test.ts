@@ -19,4 +19,6 @@ t.test("harness-selftest.ts prints harness-selftest.expected", async (t) => {
 	t.equal(r.stdout.replaceAll("harness-selftest.ts:", "harness-selftest.c:"), expected);
 	t.equal(r.stderr, "", "TH_LOG_STREAM is stdout: nothing on stderr");
 	t.equal(exitCode(r.status), 1, "tests failed, as intended");
+	const seconds = r.kernel.clock.nowNs() / 1e9;
+	t.ok(seconds >= 1 && seconds < 2, `fixture.timeout was killed after its 1 s, not its sleep(2) (virtual time ${seconds} s)`);
 });
