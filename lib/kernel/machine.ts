@@ -5,6 +5,7 @@
  */
 import { Kernel, type BootOptions } from "./kernel.ts";
 import { PhysicalMemory } from "../mm/physmem.ts";
+import { khoInit } from "../kho/kho.ts";
 
 /** Options for a new machine. */
 export interface MachineOptions {
@@ -32,6 +33,24 @@ export class Machine {
 		if (this.kernel) this.physmem = new PhysicalMemory(this.memBytes);
 		this.kernel = new Kernel(this, opts);
 		return this.kernel;
+	}
+
+	/**
+	 * Warm-boots the next kernel, as kexec does: physical memory stays as it
+	 * is and the running kernel, if any, is dropped (a machine rebuilt from
+	 * a dump has none). `handoverPhys` is what the previous kernel's
+	 * khoHandoverAddress() returned, or null for a kexec without KHO. KHO
+	 * then reads the handover from memory and poisons every frame it did not
+	 * keep; without a handover every old frame is poisoned here.
+	 */
+	kexecBoot(opts: BootOptions, handoverPhys: number | null): Kernel {
+		this.kernel = null;
+		const kernel = new Kernel(this, opts);
+		this.kernel = kernel;
+		// Until Kernel boot calls khoInit itself (right after building its buddy allocator).
+		khoInit(kernel, handoverPhys);
+		if (handoverPhys === null) this.physmem.poisonAllExcept(kernel.buddy.usedRanges());
+		return kernel;
 	}
 }
 

@@ -17,7 +17,11 @@
  *
  * Differences from strace: no column alignment of ` = ` (strace pads to
  * column 40); no `--- SIGCHLD {...} ---` signal lines and no
- * `strace: Process N attached` lines (as with -q). Lines that other
+ * `strace: Process N attached` lines (as with -q). A fatal signal a
+ * process sends itself (abort() is kill(getpid(), SIGABRT) here) ends it
+ * inside the call, so that call prints `= ?` where Linux would return 0 and
+ * then deliver the signal. libc's fork(child) prints `fork() = PID` (Linux
+ * glibc makes a clone call). Lines that other
  * processes cause during a non-sleeping call (a kill's victim exiting) are
  * printed after that call's line, since such a call is atomic here.
  * Everything printed is a function of the run, so the output is the same

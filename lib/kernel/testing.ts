@@ -2,7 +2,7 @@
  * Test support for the kernel's tests (not part of the simulated kernel):
  * runs a body as a process of a booted kernel, with helpers that put data
  * in its user memory and call syscalls by name (raw results: -errno on
- * failure). Importing it registers the process, memory and time syscalls.
+ * failure).
  */
 import { bootKernel } from "./machine.ts";
 import { spawnProgram } from "./exec.ts";
@@ -10,9 +10,6 @@ import { TaskExit } from "./sched.ts";
 import { current } from "./current.ts";
 import { syscall, syscallAsync } from "./syscallTable.ts";
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../uaccess/addressSpace.ts";
-import "./syscalls/process.ts";
-import "./syscalls/memory.ts";
-import "./syscalls/time.ts";
 import type { BootOptions, Kernel } from "./kernel.ts";
 import type { Process } from "./process.ts";
 
