@@ -116,7 +116,7 @@ registerSyscall({
 	note: "Anonymous mappings, and files whose f_op has mmap (memfd); no huge pages (MAP_HUGETLB: ENOMEM); MAP_LOCKED/MAP_POPULATE/MAP_NORESERVE are accepted and change nothing.",
 	impl: sysMmap,
 });
-registerSyscall({ nr: 11, name: "munmap", args: ["ptr", "size"], status: "supported", note: "", impl: (p, a) => (p.mm.munmap(a[0] ?? 0, a[1] ?? 0), 0) });
+registerSyscall({ nr: 11, name: "munmap", args: ["ptr", "size"], status: "supported", note: "EINVAL for an unaligned address or a zero length; unmapping a hole is fine; partial unmaps split mappings.", impl: (p, a) => (p.mm.munmap(a[0] ?? 0, a[1] ?? 0), 0) });
 registerSyscall({
 	nr: 10, name: "mprotect", args: ["ptr", "size", "prot"], status: "supported",
 	note: "No PROT_GROWSDOWN/PROT_GROWSUP (no stack VMA): EINVAL.",

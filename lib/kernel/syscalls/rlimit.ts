@@ -76,7 +76,7 @@ registerSyscall({
 	impl: sysPrlimit64,
 });
 registerSyscall({
-	nr: 97, name: "getrlimit", args: ["rlimit_res", "rlimit_out"], status: "supported", note: "",
+	nr: 97, name: "getrlimit", args: ["rlimit_res", "rlimit_out"], status: "supported", note: "Through prlimit64 on the caller; EINVAL for a bad resource, EFAULT for a bad pointer.",
 	impl: (p, a) => {
 		const old = doPrlimit(p, p, (a[0] ?? 0) >>> 0, null);
 		writeRlimit(p, a[1] ?? 0, old);

@@ -169,7 +169,7 @@ registerSyscall({
 });
 registerSyscall({ nr: 229, name: "clock_getres", args: ["clockid", "timespec_out"], status: "supported", note: "1 ns; COARSE clocks 4 ms (HZ=250).", impl: sysClockGetres });
 registerSyscall({ nr: 96, name: "gettimeofday", args: ["timeval_out", "timezone_out"], status: "supported", note: "The timezone is UTC.", impl: sysGettimeofday });
-registerSyscall({ nr: 201, name: "time", args: ["time_out"], status: "supported", note: "", impl: sysTime });
+registerSyscall({ nr: 201, name: "time", args: ["time_out"], status: "supported", note: "Seconds of CLOCK_REALTIME (the virtual clock from 2025-05-15T00:00:00Z); a NULL pointer is allowed.", impl: sysTime });
 registerSyscall({
 	nr: 35, name: "nanosleep", args: ["timespec_in", "timespec_rem"], status: "supported",
 	note: "Exact virtual-time sleep; never EINTR (no signal handlers), so `rem` is never written.",
