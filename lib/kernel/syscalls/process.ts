@@ -331,7 +331,7 @@ const id = (get: (p: Process) => number) => (p: Process): number => get(p);
 
 registerSyscall({ nr: 39, name: "getpid", args: [], status: "supported", note: "Pids count up from 1 (init) in each boot.", impl: id((p) => p.pid) });
 registerSyscall({ nr: 110, name: "getppid", args: [], status: "supported", note: "0 for init; orphans see 1.", impl: id((p) => p.ppid) });
-registerSyscall({ nr: 102, name: "getuid", args: [], status: "supported", note: "The real uid of the caller"s credentials.", impl: id((p) => p.cred.uid) });
+registerSyscall({ nr: 102, name: "getuid", args: [], status: "supported", note: "The real uid of the caller's credentials.", impl: id((p) => p.cred.uid) });
 registerSyscall({ nr: 107, name: "geteuid", args: [], status: "supported", note: "The effective uid.", impl: id((p) => p.cred.euid) });
 registerSyscall({ nr: 104, name: "getgid", args: [], status: "supported", note: "The real gid.", impl: id((p) => p.cred.gid) });
 registerSyscall({ nr: 108, name: "getegid", args: [], status: "supported", note: "The effective gid.", impl: id((p) => p.cred.egid) });
@@ -343,9 +343,9 @@ registerSyscall({
 registerSyscall({ nr: 106, name: "setgid", args: ["uid"], status: "supported", note: "No supplementary groups.", impl: sysSetgid });
 registerSyscall({ nr: 112, name: "setsid", args: [], status: "supported", note: "No controlling terminals.", impl: sysSetsid });
 registerSyscall({ nr: 121, name: "getpgid", args: ["int"], status: "supported", note: "0 means the caller; ESRCH for an unknown pid.", impl: (p, a) => targetOf(p, (a[0] ?? 0) | 0).pgid });
-registerSyscall({ nr: 111, name: "getpgrp", args: [], status: "supported", note: "The caller"s process group; a program run by the CLI leads its own group.", impl: id((p) => p.pgid) });
+registerSyscall({ nr: 111, name: "getpgrp", args: [], status: "supported", note: "The caller's process group; a program run by the CLI leads its own group.", impl: id((p) => p.pgid) });
 registerSyscall({ nr: 124, name: "getsid", args: ["int"], status: "supported", note: "0 means the caller; ESRCH for an unknown pid.", impl: (p, a) => targetOf(p, (a[0] ?? 0) | 0).sid });
-registerSyscall({ nr: 109, name: "setpgid", args: ["int", "int"], status: "supported", note: "kernel/sys.c rules: EINVAL for a negative pgid, ESRCH/EPERM for processes outside the caller"s session or children.", impl: sysSetpgid });
+registerSyscall({ nr: 109, name: "setpgid", args: ["int", "int"], status: "supported", note: "kernel/sys.c rules: EINVAL for a negative pgid, ESRCH/EPERM for processes outside the caller's session or children.", impl: sysSetpgid });
 registerSyscall({
 	nr: 62, name: "kill", args: ["int", "signal"], status: "partial",
 	note: "Default actions only (no handlers, masks or queues); stop signals and SIGCONT do nothing; init ignores signals; a fatal signal to the caller ends it inside the call (strace shows `= ?`).",
