@@ -20,6 +20,7 @@ export * from "./poll.ts";
 export * from "./wait.ts";
 export * from "./signal.ts";
 export * from "./mman.ts";
+export * from "./memfd.ts";
 export * from "./time.ts";
 export * from "./resource.ts";
 export * from "./dirent.ts";

@@ -116,14 +116,15 @@ export function snprintf(str: Buf | null, size: number, fmt: string, ...args: Fo
 	return vsnprintf(str, size, fmt, args);
 }
 
-/** fputs(3): writes `s` (no newline); a nonnegative number, or EOF. */
+/** fputs(3): writes `s` (no newline); 1 (glibc's nonnegative success value), or EOF. */
 export function fputs(s: string, stream: FILE): number {
 	return writeAll(stream, encoder.encode(s)) ? 1 : EOF;
 }
 
-/** puts(3): `s` and a newline, in one write. */
+/** puts(3): `s` and a newline, in one write; returns the bytes written (glibc's count), or EOF. */
 export function puts(s: string): number {
-	return writeAll(stdout, encoder.encode(`${s}\n`)) ? 1 : EOF;
+	const bytes = encoder.encode(`${s}\n`);
+	return writeAll(stdout, bytes) ? bytes.length : EOF;
 }
 
 /** fputc(3) / putc(3): one byte; returns it, or EOF. */

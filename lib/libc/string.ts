@@ -5,11 +5,13 @@
  * A memory argument is a user address (number) or a `Uint8Array`. As in C,
  * touching memory that is not there (an unmapped address, a store to a
  * read-only mapping, or past the end of an array) is not an error return:
- * the process dies with SIGSEGV.
+ * the process dies with SIGSEGV; touching a file mapping where the file
+ * has no page (past its end) kills with SIGBUS.
  */
 import { Errno, errnoName } from "../kernel/errno.ts";
 import { sendSignal } from "../kernel/process.ts";
-import { SIGSEGV } from "../kernel/signal.ts";
+import { SIGBUS, SIGSEGV } from "../kernel/signal.ts";
+import { PAGE_SIZE, protReadable, protWritable } from "../uaccess/vma.ts";
 import type { Process } from "../kernel/process.ts";
 import { self, type Buf } from "./sys.ts";
 
@@ -28,6 +30,22 @@ function segv(p: Process): never {
 	throw new Error("luosim: SIGSEGV did not stop the process");
 }
 
+/**
+ * A fault on `len` bytes at `addr` (never returns): SIGBUS when every page
+ * is mapped with the access needed, so the mapped object could not supply
+ * one (do_fault's VM_FAULT_SIGBUS past a file's end); SIGSEGV otherwise.
+ */
+function fault(p: Process, addr: number, len: number, write: boolean): never {
+	let bus = Number.isSafeInteger(addr) && addr >= 0;
+	for (let a = addr - (addr % PAGE_SIZE); a < addr + len && bus; a += PAGE_SIZE) {
+		const v = p.mm.findVma(a);
+		bus = v !== undefined && (write ? protWritable(v.prot) : protReadable(v.prot));
+	}
+	if (!bus) segv(p);
+	sendSignal(p, SIGBUS);
+	throw new Error("luosim: SIGBUS did not stop the process");
+}
+
 function load(p: Process, src: Buf, n: number): Uint8Array {
 	if (typeof src !== "number") {
 		if (n > src.length) segv(p);
@@ -36,7 +54,7 @@ function load(p: Process, src: Buf, n: number): Uint8Array {
 	try {
 		return p.mm.copyFromUser(src, n);
 	} catch (e) {
-		if (e instanceof Errno) segv(p);
+		if (e instanceof Errno) fault(p, src, n, false);
 		throw e;
 	}
 }
@@ -50,7 +68,7 @@ function store(p: Process, dest: Buf, bytes: Uint8Array): void {
 	try {
 		p.mm.copyToUser(dest, bytes);
 	} catch (e) {
-		if (e instanceof Errno) segv(p);
+		if (e instanceof Errno) fault(p, dest, bytes.length, true);
 		throw e;
 	}
 }

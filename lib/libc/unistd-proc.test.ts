@@ -5,6 +5,7 @@ import {
 	_exit, exit, sleep, usleep, sysconf, getpagesize, waitpid, write, read, pipe, close, clock_gettime, setrlimit,
 	WIFEXITED, WEXITSTATUS, CLOCK_MONOTONIC, RLIMIT_NOFILE,
 	_SC_PAGESIZE, _SC_PAGE_SIZE, _SC_OPEN_MAX, _SC_CLK_TCK, _SC_NPROCESSORS_ONLN, _SC_ARG_MAX,
+	open, O_WRONLY, O_CREAT, O_RDONLY, O_CLOEXEC,
 	EPERM, ENOENT, EINVAL, EFAULT, EACCES, type Timespec,
 } from "./mod.ts";
 
@@ -99,6 +100,28 @@ t.test("execve: a missing program is ENOENT, a non-program file ENOEXEC or EACCE
 		t.equal(errno, EFAULT);
 	});
 	t.equal(r.status, 0);
+});
+
+t.test("execve runs a program file: new argv, close-on-exec fds closed, the old code never resumes", async (t) => {
+	let resumed = false;
+	const r = await runTest(async () => {
+		const prog = `#!luosim\n${new URL("./testdata/exec-args.ts", import.meta.url).pathname}\n`;
+		const fd = open("/tmp/prog", O_WRONLY | O_CREAT, 0o755);
+		t.equal(write(fd, new TextEncoder().encode(prog), prog.length), prog.length);
+		t.equal(close(fd), 0);
+		t.equal(open("/dev/null", O_RDONLY | O_CLOEXEC), 3);
+		const st = new Int32Array(1);
+		const child = fork(async () => {
+			await execve("/tmp/prog", ["prog", "one", "two"]);
+			resumed = true;
+			return 99;
+		});
+		t.equal(await waitpid(child, st, 0), child);
+		t.equal(WEXITSTATUS(st[0]!), 3, "the new program's exit status");
+	});
+	t.equal(r.status, 0);
+	t.equal(resumed, false);
+	t.equal(r.stdout, "argv[0] = prog\nargv[1] = one\nargv[2] = two\nfcntl(3, F_GETFD) = -1 EBADF\n");
 });
 
 t.test("_exit and exit end the process with the status & 0xff and never return", async (t) => {

@@ -3,7 +3,8 @@
  * sleep, usleep, sysconf, getpagesize (glibc posix/*.c,
  * sysdeps/unix/sysv/linux/*.c).
  */
-import { forkProcess, type ProcessBody } from "../kernel/exec.ts";
+import type { ProcessBody } from "../kernel/exec.ts";
+import { sysFork } from "../kernel/syscalls/process.ts";
 import { exitCurrent } from "../kernel/process.ts";
 import { EINVAL } from "../kernel/errno.ts";
 import { call, callAsync, rawSyscall, rawSyscallAsync, hasSyscall, self, sys, result, type Scratch } from "./sys.ts";
@@ -80,9 +81,10 @@ export function setpgid(pid: number, pgid: number): number {
  */
 export function fork(child: ProcessBody): number {
 	return call((s) => {
-		const c = forkProcess(s.p, child);
-		c.errno = s.p.errno;
-		return c.pid;
+		const pid = sysFork(s.p, child);
+		const c = pid > 0 ? s.p.kernel.processes.get(pid) : undefined;
+		if (c) c.errno = s.p.errno;
+		return pid;
 	});
 }
 
