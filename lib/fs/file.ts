@@ -54,6 +54,8 @@ export interface FileOperations {
 	ioctl?(file: File, cmd: number, arg: number): number;
 	poll?(file: File, pt: PollTable | null): number;
 	mmap?(file: File, req: MmapRequest): VmaBacking;
+	/** fallocate: `mode` has passed vfs_fallocate's checks (EOPNOTSUPP when absent). */
+	fallocate?(file: File, mode: number, offset: number, len: number): void;
 	/** Directory listing for getdents64 (iterate_shared). */
 	iterate?(file: File): { name: string; ino: number; type: number }[];
 }

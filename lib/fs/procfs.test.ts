@@ -151,7 +151,7 @@ t.test("/proc/PID/cmdline is argv NUL-terminated; comm is the name and a newline
 	const p = spawn(k, ["/usr/bin/luo_test", "-s", "2"]);
 	t.equal(cat(k, `${p.pid}/cmdline`), "/usr/bin/luo_test\0-s\0" + "2\0");
 	t.equal(cat(k, `${p.pid}/comm`), "luo_test\n");
-	t.same(names(walk(k, String(p.pid))!), ["cmdline", "comm", "fd", "mounts", "status"]);
+	t.same(names(walk(k, String(p.pid))!), ["cmdline", "comm", "fd", "maps", "mounts", "pagemap", "status"]);
 });
 
 t.test("/proc/PID/status has Name, State, Pid, PPid, Uid and Gid", async (t) => {

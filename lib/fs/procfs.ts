@@ -1,11 +1,11 @@
 /**
  * procfs (fs/proc/): files generated from kernel state on every read.
  *
- * /proc/cmdline, /proc/version, /proc/uptime, /proc/devices, /proc/misc
- * (proc_create_single files, 0444), /proc/self (symlink to the reader's
- * pid), /proc/mounts (symlink to self/mounts) and, for every process that
- * has not been reaped, /proc/PID/ with cmdline, comm, status, mounts and
- * fd/. Reading past the end returns 0 bytes; lseek takes SEEK_SET and
+ * /proc/cmdline, /proc/version, /proc/uptime, /proc/devices, /proc/misc,
+ * /proc/meminfo (proc_create_single files, 0444), /proc/self (symlink to
+ * the reader's pid), /proc/mounts (symlink to self/mounts) and, for every
+ * process that has not been reaped, /proc/PID/ with cmdline, comm, status,
+ * mounts, maps, pagemap (0400; proc_task_mmu.ts) and fd/. Reading past the end returns 0 bytes; lseek takes SEEK_SET and
  * SEEK_CUR (seq_lseek), anything else is EINVAL.
  *
  * Writes: the files are 0444 (comm 0644), so a non-root write-open fails
@@ -19,9 +19,9 @@
  * a regular file is unlinked), `pipe:[ino]`, `socket:[ino]`, or the
  * `anon_inode:[name]` path an anonymous file carries. Reading them (and
  * following them) needs ptrace read access: the same process, matching
- * uid and gid, or CAP_SYS_PTRACE (EACCES otherwise). Following a link
- * walks its text, so an anon_inode link cannot be reopened through /proc
- * (Linux's magic links can).
+ * uid and gid, or CAP_SYS_PTRACE (EACCES otherwise), as reading maps and
+ * opening pagemap do. Following a link is a magic link: it reopens the
+ * open file itself (a memfd, an unlinked file), not a path made of its text.
  *
  * One proc superblock per kernel, whatever the number of mounts.
  */
@@ -35,6 +35,9 @@ import { miscDevices } from "./miscdev.ts";
 import { registerFilesystem } from "./fsTypes.ts";
 import { dPath } from "./namei.ts";
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from "./mount.ts";
+import { setMagicLink } from "./namei.ts";
+import { meminfoText } from "./proc_meminfo.ts";
+import { mapsText, pagemapFops } from "./proc_task_mmu.ts";
 import type { DirEntry, InodeOperations, SuperBlock } from "./inode.ts";
 import type { File, FileOperations } from "./file.ts";
 import type { Process } from "../kernel/process.ts";
@@ -215,6 +218,7 @@ function procState(kernel: Kernel): ProcState {
 	};
 	const topFiles: Record<string, (file: File) => Content> = {
 		cmdline: () => `${kernel.cmdline.text}\n`,
+		meminfo: () => meminfoText(kernel),
 		devices: () => `Character devices:\n${chrdevRegions(kernel).map((r) => `${String(r.major).padStart(3)} ${r.name}\n`).join("")}\nBlock devices:\n`,
 		misc: () => miscDevices(kernel).map((e) => `${String(e.minor).padStart(3)} ${e.dev.name}\n`).join(""),
 		uptime: () => {
@@ -245,6 +249,13 @@ function procState(kernel: Kernel): ProcState {
 				},
 			}, { pid: p.pid, fd }, p),
 		);
+		// proc_fd_link(): following the link reopens the file itself, as for a memfd.
+		setMagicLink(inode, () => {
+			const t = task(kernel, p.pid);
+			if (!mayAccess(t)) throw new Errno(EACCES);
+			if (!t.files.has(fd)) throw new Errno(ENOENT);
+			return kernel.vfs.fileJumpPath(t.files.get(fd));
+		});
 		// tid_fd_update_inode(): r-x for a readable file, -wx for a writable one.
 		inode.mode = S_IFLNK | (f.f_mode & FMODE_READ ? 0o500 : 0) | (f.f_mode & FMODE_WRITE ? 0o300 : 0);
 		return inode;
@@ -262,6 +273,12 @@ function procState(kernel: Kernel): ProcState {
 		readdir: fdEntries,
 	};
 
+	// The task of a /proc/PID file that reads its memory map: ptrace access needed (mm_access), EACCES otherwise.
+	const mmTask = (file: File): Process => {
+		const p = task(kernel, pidOf(file));
+		if (!mayAccess(p)) throw new Errno(EACCES);
+		return p;
+	};
 	const pidFiles: Record<string, { mode: number; show: (p: Process) => Content; write?: FileOperations["write"] }> = {
 		cmdline: { mode: 0o444, show: (p) => (p.exited ? "" : p.argv.map((a) => `${a}\0`).join("")) },
 		comm: {
@@ -276,16 +293,24 @@ function procState(kernel: Kernel): ProcState {
 				return data.length;
 			},
 		},
+		maps: {
+			mode: 0o444,
+			show: (p) => {
+				if (!mayAccess(p)) throw new Errno(EACCES);
+				return mapsText(p);
+			},
+		},
 		mounts: { mode: 0o444, show: (p) => mountsText(kernel, p) },
 		status: { mode: 0o444, show: statusText },
 	};
 	const pidEntry = (dir: Inode, p: Process, name: string): Inode | null => {
 		if (name === "fd") return cached(`${p.pid}/fd`, () => node(dir, S_IFDIR | 0o500, dirFops(fdEntries), fdOps, { pid: p.pid }, p));
+		if (name === "pagemap") return cached(`${p.pid}/pagemap`, () => node(dir, S_IFREG | 0o400, pagemapFops(mmTask), {}, { pid: p.pid }, p));
 		const f = pidFiles[name];
 		if (!f) return null;
 		return cached(`${p.pid}/${name}`, () => node(dir, S_IFREG | f.mode, genFops((file) => f.show(task(kernel, pidOf(file))), f.write), {}, { pid: p.pid }, p));
 	};
-	const pidNames = ["cmdline", "comm", "fd", "mounts", "status"];
+	const pidNames = ["cmdline", "comm", "fd", "maps", "mounts", "pagemap", "status"];
 	const pidDirEntries = (dir: Inode): DirEntry[] => {
 		const p = task(kernel, pidOf(dir));
 		return pidNames.map((name) => {

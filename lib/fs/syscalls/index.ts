@@ -9,3 +9,5 @@ import "./stat.ts";
 import "./namei.ts";
 import "./readdir.ts";
 import "./mount.ts";
+import "../falloc.ts";
+import "../memfd.ts";
