@@ -43,7 +43,7 @@ async function main(): Promise<void> {
 	const p = spawnProgram(k, () => {
 		const buf = new Uint8Array(64);
 		const fd = open("/tmp/bench", O_WRONLY | O_CREAT, 0o644);
-		write(fd, "hello tmpfs\n", 12);
+		write(fd, new TextEncoder().encode("hello tmpfs\n"), 12);
 		close(fd);
 		results["sim getpid"] = measure(() => void getpid());
 		results["sim sysfs open+read+close"] = measure(() => {

@@ -23,3 +23,8 @@ export { enableStrace, disableStrace } from "./kernel/strace.ts";
 export { openConsole } from "./fs/console.ts";
 export { runProgram, loadProgram, type RunOptions, type RunOutcome } from "./cli/runProgram.ts";
 export { writeProgramFile } from "./kernel/binfmt.ts";
+export { buildImage, parseImage, type KernelImage } from "./kexec/image.ts";
+export { kexecViaFile, bootFromDump } from "./kexec/kexec_dump.ts";
+export { register_reboot_notifier, unregister_reboot_notifier } from "./kexec/kexec_core.ts";
+export { KernelStopped, KernelStoppedError, type RebootEvent, type RebootKind, type KexecJump, type WaitOutcome } from "./kexec/reboot_event.ts";
+export { runProgramKexec, type KexecRunOptions } from "./cli/kexecRun.ts";

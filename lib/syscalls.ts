@@ -11,3 +11,5 @@ import "./kernel/syscalls/execve.ts";
 import "./kernel/syscalls/memory.ts";
 import "./kernel/syscalls/time.ts";
 import "./kernel/syscalls/rlimit.ts";
+import "./kexec/kexec_file.ts";
+import "./kexec/reboot.ts";

@@ -8,13 +8,16 @@ import { existsSync } from "node:fs";
 import { ABI_GENERATIONS, type AbiGeneration } from "../kernel/kernel.ts";
 import { formatDmesgLine } from "../kernel/printk.ts";
 import { loadProgram, runProgram } from "./runProgram.ts";
+import { runOnKernel, runProgramKexec } from "./kexecRun.ts";
+import { bootFromDump } from "../kexec/kexec_dump.ts";
+import type { Kernel } from "../kernel/kernel.ts";
 import { runSelftests } from "./selftests.ts";
 import { supportMatrix } from "./supportMatrix.ts";
 
 /** Where the mirrored selftests live in this package. */
 export const SELFTESTS_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "selftests");
 
-export const USAGE = `usage: luosim run [--abi G] [--cmdline S] [--uid N] [--strace] [--dmesg] PROGRAM.ts [ARGS...]
+export const USAGE = `usage: luosim run [--abi G] [--cmdline S] [--uid N] [--strace] [--dmesg] [--kexec [--via-file]] PROGRAM.ts [ARGS...]
        luosim selftests [--abi G] [NAME...]
        luosim syscalls
   G is one of: ${ABI_GENERATIONS.join(", ")}
@@ -47,6 +50,8 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
 	let uid: number | undefined;
 	let strace = process.env.LUOSIM_STRACE === "1";
 	let dmesg = false;
+	let kexec = false;
+	let viaFile = false;
 	let i = 0;
 	for (; i < args.length; i++) {
 		const a = args[i]!;
@@ -59,8 +64,11 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
 		} else if (a === "--uid") uid = parseUid(args[++i]);
 		else if (a === "--strace") strace = true;
 		else if (a === "--dmesg") dmesg = true;
+		else if (a === "--kexec") kexec = true;
+		else if (a === "--via-file") viaFile = true;
 		else throw new UsageError(`unknown option '${a}'`);
 	}
+	if (viaFile && !kexec) throw new UsageError("option --via-file needs --kexec");
 	const program = args[i];
 	if (program === undefined) throw new UsageError("run needs a PROGRAM");
 	if (!existsSync(program)) {
@@ -68,6 +76,23 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
 		return 2;
 	}
 	const main = await loadProgram(program);
+	if (kexec) {
+		const stage2Flags = [...(uid !== undefined ? ["--uid", String(uid)] : []), ...(strace ? ["--strace"] : []), ...(dmesg ? ["--dmesg"] : [])];
+		const r = await runProgramKexec(main, {
+			abi,
+			cmdline,
+			uid,
+			argv: [program, ...args.slice(i + 1)],
+			stdin: io.stdin,
+			stdout: (d) => io.stdout(d),
+			stderr: (d) => io.stderr(d),
+			strace: strace ? (line): void => io.stderr(`${line}\n`) : undefined,
+			viaFile,
+			stage2Flags,
+		});
+		if (dmesg && !viaFile) printDmesg(r.kernel, io);
+		return r.exitCode;
+	}
 	const r = await runProgram(main, {
 		abi,
 		cmdline,
@@ -78,7 +103,46 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
 		stderr: (d) => io.stderr(d),
 		strace: strace ? (line): void => io.stderr(`${line}\n`) : undefined,
 	});
-	if (dmesg) for (const rec of r.kernel.log.all()) io.stdout(`${formatDmesgLine(rec)}\n`);
+	if (dmesg) printDmesg(r.kernel, io);
+	return r.exitCode;
+}
+
+function printDmesg(kernel: Kernel, io: CliIo): void {
+	for (const rec of kernel.log.all()) io.stdout(`${formatDmesgLine(rec)}\n`);
+}
+
+/**
+ * `luosim __boot-from-dump FILE [--uid N] [--strace] [--dmesg] PROGRAM
+ * [ARGS...]` (internal: stage 2 of `run --kexec --via-file`): boots the
+ * kernel a kexec dump holds, in this process, and runs PROGRAM there.
+ */
+async function cmdBootFromDump(args: string[], io: CliIo): Promise<number> {
+	const file = args[0];
+	if (file === undefined) throw new UsageError("__boot-from-dump needs a FILE");
+	let uid: number | undefined;
+	let strace = false;
+	let dmesg = false;
+	let i = 1;
+	for (; i < args.length && args[i]!.startsWith("--"); i++) {
+		const a = args[i]!;
+		if (a === "--uid") uid = parseUid(args[++i]);
+		else if (a === "--strace") strace = true;
+		else if (a === "--dmesg") dmesg = true;
+		else throw new UsageError(`unknown option '${a}'`);
+	}
+	const program = args[i];
+	if (program === undefined) throw new UsageError("__boot-from-dump needs a PROGRAM");
+	const main = await loadProgram(program);
+	const { kernel } = bootFromDump(file, { serialConsole: (d) => io.stdout(d) });
+	if (!kernel) return 1;
+	const r = await runOnKernel(kernel, main, {
+		uid,
+		argv: [program, ...args.slice(i + 1)],
+		stdout: (d) => io.stdout(d),
+		stderr: (d) => io.stderr(d),
+		strace: strace ? (line): void => io.stderr(`${line}\n`) : undefined,
+	});
+	if (dmesg) printDmesg(r.stopped?.to ?? kernel, io);
 	return r.exitCode;
 }
 
@@ -105,6 +169,7 @@ export async function cliMain(argv: string[], io: CliIo): Promise<number> {
 		const [cmd, ...rest] = argv;
 		if (cmd === "run") return await cmdRun(rest, io);
 		if (cmd === "selftests") return await cmdSelftests(rest, io);
+		if (cmd === "__boot-from-dump") return await cmdBootFromDump(rest, io);
 		if (cmd === "syscalls") {
 			io.stdout(supportMatrix());
 			return 0;

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { Machine } from "../kernel/machine.ts";
 import { spawnProgram } from "../kernel/exec.ts";
 import { sendSignal } from "../kernel/process.ts";
-import { SIGKILL } from "../kernel/signal.ts";
+import { SIGKILL, W_EXITCODE } from "../kernel/signal.ts";
 import { NSEC_PER_SEC } from "../kernel/clock.ts";
 import { enableStrace } from "../kernel/strace.ts";
 import { openConsole } from "../fs/console.ts";
@@ -65,7 +65,10 @@ export async function runProgram(main: ProgramMain, opts: RunOptions = {}): Prom
 			for (const q of [...kernel.processes.values()]) if (q.pgid === p.pgid && q.pid !== 1) sendSignal(q, SIGKILL);
 		});
 	}
-	const status = await kernel.waitFor(p);
+	const out = await kernel.waitForOutcome(p);
+	// A kernel that stops before the program exits (it rebooted or halted
+	// the machine, or the kernel panicked) counts as exit 0, or 1 for a panic.
+	const status = out.kind === "exited" ? out.status : W_EXITCODE(out.event.kind === "panic" ? 1 : 0);
 	const sig = status & 0x7f;
 	const exitCode = timedOut ? 124 : sig ? 128 + sig : (status >> 8) & 0xff;
 	return { status, exitCode, timedOut, kernel };

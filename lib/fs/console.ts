@@ -116,3 +116,12 @@ export function openConsole(kernel: Kernel, sinks: ConsoleSinks): [File, File, F
 		new File({ f_op: consoleFops(term, sink), inode: st.node, path: { inode: st.node, name: "/dev/console" }, f_flags: O_RDWR, f_mode: FMODE_READ | FMODE_WRITE });
 	return [open(sinks.stdout), open(sinks.stdout), open(sinks.stderr)];
 }
+
+/**
+ * The console driver's write for kernel messages (what printk sends to
+ * the console; luosim sends only panic lines): bytes go to the stdout sink
+ * of the terminal /dev/console reaches, or nowhere when none is attached.
+ */
+export function consoleWrite(kernel: Kernel, data: Uint8Array): void {
+	states.get(kernel)?.attached?.sinks.stdout?.(data.slice());
+}

@@ -18,6 +18,9 @@ import { Vfs } from "../fs/vfs.ts";
 import { BuddyAllocator } from "../mm/buddy.ts";
 import { fsBoot } from "../fs/boot.ts";
 import "../syscalls.ts";
+import { installBootImage } from "../kexec/image.ts";
+import { kernelPanic } from "../kexec/panic.ts";
+import { KernelStoppedError, type RebootEvent, type WaitOutcome } from "../kexec/reboot_event.ts";
 import type { StraceHook } from "./syscallTable.ts";
 import type { Machine } from "./machine.ts";
 
@@ -60,6 +63,11 @@ export function defaultConfig(_abi: AbiGeneration): KernelConfig {
 export interface BootOptions {
 	abi?: AbiGeneration;
 	cmdline?: string;
+	/**
+	 * The whole command line, instead of the default plus `cmdline`: a
+	 * kexec'd kernel boots with exactly what kexec_file_load was given.
+	 */
+	fullCmdline?: string;
 	config?: Partial<KernelConfig>;
 }
 
@@ -92,11 +100,12 @@ export class Kernel {
 	strace: StraceHook | null = null;
 	private nextPid = 1;
 	private readonly exitListeners: ((p: Process) => void)[] = [];
+	private stopEvent: RebootEvent | null = null;
 
 	constructor(machine: Machine, opts: BootOptions = {}) {
 		this.machine = machine;
 		this.abi = opts.abi ?? "rfc-v2";
-		this.cmdline = new Cmdline(DEFAULT_CMDLINE[this.abi]).append(opts.cmdline ?? "");
+		this.cmdline = opts.fullCmdline !== undefined ? new Cmdline(opts.fullCmdline) : new Cmdline(DEFAULT_CMDLINE[this.abi]).append(opts.cmdline ?? "");
 		this.config = { ...defaultConfig(this.abi), ...opts.config };
 		this.clock = new VirtualClock(BOOT_EPOCH_NS);
 		this.sched = new Scheduler(this.clock);
@@ -124,6 +133,7 @@ export class Kernel {
 		});
 		this.init.state = "blocked";
 		this.processes.set(1, this.init);
+		installBootImage(this);
 	}
 
 	/** printk(level, text). */
@@ -160,13 +170,48 @@ export class Kernel {
 		for (const fn of this.exitListeners) fn(p);
 	}
 
+	/** How this kernel ended (kexec, restart, halt, power-off, panic); null while it runs. */
+	get stopped(): RebootEvent | null {
+		return this.stopEvent;
+	}
+
+	/** Called by the Machine when this kernel ends: its CPU stops and none of its processes runs again. */
+	stop(event: RebootEvent): void {
+		this.stopEvent ??= event;
+		this.sched.stop();
+	}
+
 	/**
-	 * Runs the scheduler until `p` has exited and returns its wait status.
-	 * Throws DeadlockError if every process is asleep for good first.
+	 * panic(): prints `Kernel panic - not syncing: MSG` to the log and the
+	 * console and stops the Machine, or cold-boots it with `panic=N`
+	 * (lib/kexec/panic.ts). Never returns: the caller's stack unwinds.
 	 */
-	async waitFor(p: Process): Promise<number> {
+	panic(msg: string): never {
+		return kernelPanic(this, msg);
+	}
+
+	/**
+	 * Runs the scheduler until `p` has exited ("exited", with its wait
+	 * status) or this kernel has stopped ("stopped", with how: the machine
+	 * kexec'd, rebooted, halted or panicked; `event.to` is the kernel it
+	 * runs now). Throws DeadlockError if every process is asleep for good.
+	 */
+	async waitForOutcome(p: Process): Promise<WaitOutcome> {
 		const r = await this.sched.run(() => p.exited);
 		if (r === "idle") throw new DeadlockError([...this.processes.values()].filter((q) => q.state === "blocked" && q.pid !== 1).map((q) => q.pid));
-		return p.exitStatus!;
+		if (r === "stopped") return { kind: "stopped", event: this.stopEvent! };
+		return { kind: "exited", status: p.exitStatus! };
+	}
+
+	/**
+	 * Runs the scheduler until `p` has exited and returns its wait status.
+	 * Throws DeadlockError if every process is asleep for good first, and
+	 * KernelStoppedError if the kernel stops first (use `waitForOutcome`
+	 * where a reboot is expected).
+	 */
+	async waitFor(p: Process): Promise<number> {
+		const r = await this.waitForOutcome(p);
+		if (r.kind === "stopped") throw new KernelStoppedError(r.event, p.pid);
+		return r.status;
 	}
 }

@@ -11,7 +11,7 @@
 import type { VirtualClock, Timer } from "./clock.ts";
 import type { WaitQueue, WaitQueueEntry } from "./waitqueue.ts";
 import type { Process } from "./process.ts";
-import { setCurrent } from "./current.ts";
+import { currentOrNull, setCurrent } from "./current.ts";
 
 /**
  * Thrown inside a process's JS stack to unwind it after the process has
@@ -24,8 +24,8 @@ export class TaskExit extends Error {
 	}
 }
 
-/** Why `Scheduler.run` returned. */
-export type RunResult = "done" | "idle";
+/** Why `Scheduler.run` returned ("stopped": the kernel is gone, see `stop`). */
+export type RunResult = "done" | "idle" | "stopped";
 
 /** One CPU's run queue and the switch logic. */
 export class Scheduler {
@@ -34,6 +34,7 @@ export class Scheduler {
 	private switchOut: (() => void) | null = null;
 	/** Called with the process about to run (libc swaps its errno in). */
 	private switchHooks: ((p: Process) => void)[] = [];
+	private halted = false;
 
 	constructor(private readonly clock: VirtualClock) {}
 
@@ -59,6 +60,21 @@ export class Scheduler {
 		if (p.state !== "blocked") return;
 		p.state = "runnable";
 		this.runqueue.push(p);
+	}
+
+	/**
+	 * The CPU stops for good (reboot, kexec, panic): no process of this
+	 * kernel runs again; `run` returns "stopped" once the running one, if
+	 * any, has unwound.
+	 */
+	stop(): void {
+		this.halted = true;
+		this.runqueue = [];
+	}
+
+	/** True once `stop` has been called. */
+	get stopped(): boolean {
+		return this.halted;
 	}
 
 	/** Takes a process off the run queue (it died before running again). */
@@ -130,12 +146,14 @@ export class Scheduler {
 	}
 
 	/**
-	 * Runs processes until `until()` holds ("done") or nothing can run and no
-	 * timer is pending ("idle": every process left is blocked for good).
+	 * Runs processes until `until()` holds ("done"), nothing can run and no
+	 * timer is pending ("idle": every process left is blocked for good), or
+	 * the CPU is stopped ("stopped").
 	 */
 	async run(until: () => boolean): Promise<RunResult> {
 		for (;;) {
 			if (until()) return "done";
+			if (this.halted) return "stopped";
 			const p = this.runqueue.shift();
 			if (!p) {
 				if (this.clock.advanceToNextTimer()) continue;
@@ -153,7 +171,8 @@ export class Scheduler {
 				resume();
 			});
 			this.running = null;
-			setCurrent(null);
+			// After a kexec the next kernel may already have a process on the CPU.
+			if (currentOrNull() === p) setCurrent(null);
 		}
 	}
 }

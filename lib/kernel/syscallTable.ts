@@ -8,6 +8,7 @@
 import { Errno, ENOSYS } from "./errno.ts";
 import type { Process } from "./process.ts";
 import { TaskExit } from "./sched.ts";
+import { KernelStopped } from "../kexec/reboot_event.ts";
 
 /** How strace should print one argument (see strace.ts). */
 export type SyscallArgKind =
@@ -83,8 +84,15 @@ function toReturn(e: unknown): number {
 	throw e;
 }
 
+/** A process of a kernel that has stopped (kexec, reboot, panic) makes no more calls: it unwinds. */
+function checkAlive(p: Process): void {
+	const gone = p.kernel.stopped;
+	if (gone) throw new KernelStopped(p.pid, gone);
+}
+
 /** Calls a non-sleeping syscall: returns its result or `-errno`. */
 export function syscall(p: Process, name: string, args: number[]): number {
+	checkAlive(p);
 	const def = lookup(name);
 	p.kernel.strace?.enter(p, def, args);
 	let ret: number;
@@ -102,6 +110,7 @@ export function syscall(p: Process, name: string, args: number[]): number {
 
 /** Calls any syscall, sleeping if it must: resolves to its result or `-errno`. */
 export async function syscallAsync(p: Process, name: string, args: number[]): Promise<number> {
+	checkAlive(p);
 	const def = lookup(name);
 	p.kernel.strace?.enter(p, def, args);
 	let ret: number;

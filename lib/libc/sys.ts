@@ -15,6 +15,7 @@ import { current } from "../kernel/current.ts";
 import { getSyscall, syscall, syscallAsync } from "../kernel/syscallTable.ts";
 import { Errno, EFAULT, ENOMEM, ENOSYS } from "../kernel/errno.ts";
 import type { Process } from "../kernel/process.ts";
+import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PROT_READ, PROT_WRITE, TASK_SIZE } from "../uaccess/addressSpace.ts";
 import { errnoEnter, errnoSet } from "./errno-state.ts";
 
 /** A C pointer argument: a JS buffer copied through user memory, or a user address (NULL is 0). */
@@ -53,32 +54,82 @@ export function rawSyscallAsync(p: Process, name: string, args: number[]): Promi
 	return hasSyscall(name) ? syscallAsync(p, name, args) : Promise.resolve(-ENOSYS);
 }
 
+/** Bytes of the scratch stack: buffers beyond what is left of it come from malloc. */
+const STACK_SIZE = 128 * 1024;
+/** The scratch stack ends where user space does, where Linux puts a process's [stack]. */
+const STACK_END = TASK_SIZE;
+/** Stack buffers are 16-byte aligned, as the x86_64 ABI aligns the stack. */
+const STACK_ALIGN = 16;
+/** Strings kept in the encoding cache before it starts over. */
+const ENCODED_ENTRIES = 256;
+
+/** NUL-terminated UTF-8 of strings libc passed recently: programs pass the same paths again and again. */
+const encoded = new Map<string, Uint8Array>();
+
+/** `s` as a NUL-terminated C string. */
+function cString(s: string): Uint8Array {
+	let b = encoded.get(s);
+	if (b !== undefined) return b;
+	const utf8 = encoder.encode(s);
+	b = new Uint8Array(utf8.length + 1);
+	b.set(utf8);
+	if (encoded.size >= ENCODED_ENTRIES) encoded.clear();
+	encoded.set(s, b);
+	return b;
+}
+
 /**
- * Scratch user memory for one call, freed when the call returns. The
- * allocations come from the process's own heap (malloc), as a C caller's
- * stack buffers would be in its own address space.
+ * Scratch user memory for libc calls, as a C caller's stack buffers would
+ * be, in the process's own address space. A synchronous call takes it from
+ * a stack mapped at the top of user space (a bump pointer, popped when the
+ * call returns, so nested calls nest like C frames), and from malloc for
+ * what does not fit. A call that may sleep takes only malloc memory, freed
+ * when it returns: other calls of the same process may run while it sleeps.
  */
 export class Scratch {
-	private readonly addrs: number[] = [];
-	/** The heap the scratch came from: after a successful execve the process has a new one. */
+	/** The memory image the scratch belongs to: a successful execve replaces it. */
+	readonly mm: Process["mm"];
 	private readonly heap: Process["heap"];
+	/** malloc'd buffers not yet freed, in allocation order. */
+	private readonly addrs: number[] = [];
+	/** Stack pointer: the stack grows down from mm.stackEnd to mm.stackStart; 0 without a stack (malloc only). */
+	sp: number;
 
-	constructor(readonly p: Process) {
+	constructor(readonly p: Process, useStack: boolean) {
+		this.mm = p.mm;
 		this.heap = p.heap;
+		this.sp = useStack ? stackOf(p.mm) : 0;
+	}
+
+	/** How many malloc'd buffers are held (with `sp`, what `release` returns to). */
+	get mallocs(): number {
+		return this.addrs.length;
+	}
+
+	/** `len` bytes of scratch, not initialized; ENOMEM (thrown as Errno) when the heap cannot grow. */
+	private reserve(len: number): number {
+		const size = Math.max(len, 1);
+		const sp = this.sp - (size + STACK_ALIGN - 1 - ((size + STACK_ALIGN - 1) % STACK_ALIGN));
+		if (this.sp !== 0 && sp >= this.mm.stackStart) {
+			this.sp = sp;
+			return sp;
+		}
+		const addr = this.heap.malloc(size);
+		if (addr === 0) throw new Errno(ENOMEM);
+		this.addrs.push(addr);
+		return addr;
 	}
 
 	/** `len` zeroed bytes; ENOMEM (thrown as Errno) when the heap cannot grow. */
 	alloc(len: number): number {
-		const addr = this.heap.malloc(Math.max(len, 1));
-		if (addr === 0) throw new Errno(ENOMEM);
-		this.addrs.push(addr);
-		if (len > 0) this.p.mm.copyToUser(addr, new Uint8Array(len));
+		const addr = this.reserve(len);
+		if (len > 0) this.p.mm.clearUser(addr, len);
 		return addr;
 	}
 
 	/** A copy of `data` in user memory. */
 	bytes(data: Uint8Array): number {
-		const addr = this.alloc(data.length);
+		const addr = this.reserve(data.length);
 		if (data.length > 0) this.p.mm.copyToUser(addr, data);
 		return addr;
 	}
@@ -86,10 +137,7 @@ export class Scratch {
 	/** A NUL-terminated copy of `s` (a user address is passed through, as a `char *`). */
 	str(s: string | number): number {
 		if (typeof s === "number") return s;
-		const b = encoder.encode(s);
-		const out = new Uint8Array(b.length + 1);
-		out.set(b);
-		return this.bytes(out);
+		return this.bytes(cString(s));
 	}
 
 	/**
@@ -100,13 +148,13 @@ export class Scratch {
 	buf(buf: Buf, len: number): number {
 		if (typeof buf === "number") return buf;
 		if (len > buf.length) throw new Errno(EFAULT);
-		return this.bytes(buf.subarray(0, len));
+		return this.bytes(len === buf.length ? buf : buf.subarray(0, len));
 	}
 
 	/** Copies `len` bytes at `addr` back into `buf` (when `buf` is a JS array). */
 	copyBack(buf: Buf, addr: number, len: number): void {
 		if (typeof buf === "number" || len <= 0) return;
-		buf.set(this.p.mm.copyFromUser(addr, len));
+		this.p.mm.copyFromUserTo(addr, len === buf.length ? buf : buf.subarray(0, len));
 	}
 
 	/** Reads `len` bytes of scratch memory. */
@@ -119,12 +167,50 @@ export class Scratch {
 		this.p.mm.copyToUser(addr, data);
 	}
 
-	/** Frees everything (nothing to free once the process or its memory image is gone). */
-	release(): void {
-		if (this.p.exited || this.p.heap !== this.heap) return;
-		for (const a of this.addrs) this.heap.free(a);
-		this.addrs.length = 0;
+	/**
+	 * Gives back what was taken since `sp` and `mallocs` had these values
+	 * (nothing to give back once the process or its memory image is gone).
+	 */
+	release(sp: number, mallocs: number): void {
+		if (this.p.exited || this.p.mm !== this.mm) return;
+		this.sp = sp;
+		while (this.addrs.length > mallocs) this.heap.free(this.addrs.pop()!);
 	}
+}
+
+/**
+ * The scratch stack of `mm`, mapped on first use (and inherited by a fork
+ * child with the rest of the address space): its end, or 0 when it cannot
+ * be mapped (the program has put something there), and libc uses malloc.
+ */
+function stackOf(mm: Process["mm"]): number {
+	if (mm.stackEnd !== 0) return mm.stackEnd;
+	try {
+		mm.mmap(STACK_END - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE);
+	} catch (e) {
+		if (e instanceof Errno) return 0;
+		throw e;
+	}
+	mm.stackStart = STACK_END - STACK_SIZE;
+	mm.stackEnd = STACK_END;
+	return STACK_END;
+}
+
+/** The synchronous-call scratch of the last process that made a call, and of the others. */
+let lastScratch: Scratch | null = null;
+const scratches = new WeakMap<Process, Scratch>();
+
+/** `p`'s scratch for synchronous calls (a new one after an execve). */
+function scratchOf(p: Process): Scratch {
+	let s = lastScratch;
+	if (s !== null && s.p === p && s.mm === p.mm) return s;
+	s = scratches.get(p);
+	if (s === undefined || s.mm !== p.mm) {
+		s = new Scratch(p, true);
+		scratches.set(p, s);
+	}
+	lastScratch = s;
+	return s;
 }
 
 /**
@@ -134,21 +220,23 @@ export class Scratch {
  */
 export function call(body: (s: Scratch) => number): number {
 	const p = self();
-	const s = new Scratch(p);
+	const s = scratchOf(p);
+	const sp = s.sp;
+	const mallocs = s.mallocs;
 	try {
 		return result(p, body(s));
 	} catch (e) {
 		if (e instanceof Errno) return result(p, -e.errno);
 		throw e;
 	} finally {
-		s.release();
+		s.release(sp, mallocs);
 	}
 }
 
 /** `call()` for a body that may sleep. */
 export async function callAsync(body: (s: Scratch) => Promise<number>): Promise<number> {
 	const p = self();
-	const s = new Scratch(p);
+	const s = new Scratch(p, false);
 	try {
 		const ret = await body(s);
 		errnoEnter(p);
@@ -157,7 +245,7 @@ export async function callAsync(body: (s: Scratch) => Promise<number>): Promise<
 		if (e instanceof Errno) return result(p, -e.errno);
 		throw e;
 	} finally {
-		s.release();
+		s.release(0, 0);
 	}
 }
 

@@ -53,10 +53,20 @@ function isAddr(n: number): boolean {
 	return Number.isSafeInteger(n) && n >= 0;
 }
 
-/** Runs a backing-page lookup; a fault in it is EFAULT to the caller (the kernel's exception fixup). */
-function faultToEfault<T>(fn: () => T): T {
+/** `v.readPage(idx)`: a fault in the backing is EFAULT to the caller (the kernel's exception fixup). */
+function readPageOrFault(v: Vma, idx: number): Uint8Array | null {
 	try {
-		return fn();
+		return v.readPage(idx);
+	} catch (e) {
+		if (e instanceof Errno) fail(EFAULT);
+		throw e;
+	}
+}
+
+/** `v.writePage(idx)`, a backing fault being EFAULT. */
+function writePageOrFault(v: Vma, idx: number): Uint8Array {
+	try {
+		return v.writePage(idx);
 	} catch (e) {
 		if (e instanceof Errno) fail(EFAULT);
 		throw e;
@@ -69,6 +79,13 @@ export class AddressSpace {
 	private list: Vma[] = [];
 	/** The last VMA a lookup found (mm->vmacache of old kernels). */
 	private cache: Vma | undefined = undefined;
+	/**
+	 * Where libc's scratch stack is mapped (mm->start_stack's region), set by
+	 * libc when it maps it (lib/libc/sys.ts); 0 and 0 while it has none.
+	 * fork copies it with the mapping; an exec starts a new address space.
+	 */
+	stackStart = 0;
+	stackEnd = 0;
 
 	/** Index of the first VMA whose end is above `addr` (it contains `addr` if its start is not above it). */
 	private lowerBound(addr: number): number {
@@ -211,6 +228,8 @@ export class AddressSpace {
 	fork(): AddressSpace {
 		const child = new AddressSpace();
 		child.list = this.list.map((v) => v.forkCopy());
+		child.stackStart = this.stackStart;
+		child.stackEnd = this.stackEnd;
 		return child;
 	}
 
@@ -226,17 +245,36 @@ export class AddressSpace {
 		if (off + len <= PAGE_SIZE) {
 			const v = this.findVma(addr);
 			if (v === undefined || !protReadable(v.prot)) fail(EFAULT);
-			const idx = (addr - off - v.start) / PAGE_SIZE;
-			const page = faultToEfault(() => v.readPage(idx));
+			const page = readPageOrFault(v, (addr - off - v.start) / PAGE_SIZE);
 			return page === null ? new Uint8Array(len) : page.slice(off, off + len);
 		}
 		this.checkRange(addr, len, false);
 		const out = new Uint8Array(len);
 		this.forEachPage(addr, len, (v, idx, pageOff, n, done) => {
-			const page = faultToEfault(() => v.readPage(idx));
+			const page = readPageOrFault(v, idx);
 			if (page !== null) out.set(page.subarray(pageOff, pageOff + n), done);
 		});
 		return out;
+	}
+
+	/**
+	 * copy_from_user() into a buffer the caller has: `out.length` bytes at
+	 * `addr`, with copyFromUser's EFAULT (and then `out` is untouched). It
+	 * saves the intermediate copy on the paths that copy straight on
+	 * (libc handing a result back to the program's array).
+	 */
+	copyFromUserTo(addr: number, out: Uint8Array): void {
+		const len = out.length;
+		const off = addr % PAGE_SIZE;
+		if (isAddr(addr) && len > 0 && off + len <= PAGE_SIZE) {
+			const v = this.findVma(addr);
+			if (v === undefined || !protReadable(v.prot)) fail(EFAULT);
+			const page = readPageOrFault(v, (addr - off - v.start) / PAGE_SIZE);
+			if (page === null) out.fill(0);
+			else out.set(page.subarray(off, off + len));
+			return;
+		}
+		out.set(this.copyFromUser(addr, len));
 	}
 
 	/**
@@ -251,8 +289,7 @@ export class AddressSpace {
 		if (off + len <= PAGE_SIZE) {
 			const v = this.findVma(addr);
 			if (v === undefined || !protWritable(v.prot)) fail(EFAULT);
-			const idx = (addr - off - v.start) / PAGE_SIZE;
-			faultToEfault(() => v.writePage(idx)).set(data, off);
+			writePageOrFault(v, (addr - off - v.start) / PAGE_SIZE).set(data, off);
 			return;
 		}
 		this.checkRange(addr, len, true);
@@ -262,6 +299,22 @@ export class AddressSpace {
 		this.forEachPage(addr, len, (v, idx, pageOff, n, done) => {
 			v.writePage(idx).set(data.subarray(done, done + n), pageOff);
 		});
+	}
+
+	/**
+	 * clear_user(): zeroes `len` bytes at `addr`, with copyToUser's EFAULT
+	 * (nothing written then); within one page it needs no zero buffer.
+	 */
+	clearUser(addr: number, len: number): void {
+		const off = addr % PAGE_SIZE;
+		if (isAddr(addr) && Number.isSafeInteger(len) && len > 0 && off + len <= PAGE_SIZE) {
+			const v = this.findVma(addr);
+			if (v === undefined || !protWritable(v.prot)) fail(EFAULT);
+			writePageOrFault(v, (addr - off - v.start) / PAGE_SIZE).fill(0, off, off + len);
+			return;
+		}
+		if (!Number.isSafeInteger(len) || len < 0) fail(EFAULT);
+		this.copyToUser(addr, new Uint8Array(len));
 	}
 
 	/** get_user(): the unsigned little-endian value of 1, 2 or 4 bytes (number) or 8 bytes (bigint) at `addr`; EFAULT. */
@@ -275,7 +328,7 @@ export class AddressSpace {
 		const off = addr % PAGE_SIZE;
 		const v = isAddr(addr) && off + size <= PAGE_SIZE ? this.findVma(addr) : undefined;
 		if (v !== undefined && protReadable(v.prot)) {
-			const page = faultToEfault(() => v.readPage((addr - off - v.start) / PAGE_SIZE));
+			const page = readPageOrFault(v, (addr - off - v.start) / PAGE_SIZE);
 			if (page === null) return size === 8 ? 0n : 0;
 			b = page;
 			o = off;
@@ -312,7 +365,7 @@ export class AddressSpace {
 		const off = addr % PAGE_SIZE;
 		const v = isAddr(addr) && off + size <= PAGE_SIZE ? this.findVma(addr) : undefined;
 		const direct = v !== undefined && protWritable(v.prot);
-		const b = direct ? faultToEfault(() => v.writePage((addr - off - v.start) / PAGE_SIZE)) : new Uint8Array(size);
+		const b = direct ? writePageOrFault(v, (addr - off - v.start) / PAGE_SIZE) : new Uint8Array(size);
 		const o = direct ? off : 0;
 		for (let i = 0; i < size; i++) b[o + i] = (i < 4 ? lo >>> (i * 8) : hi >>> ((i - 4) * 8)) & 0xff;
 		if (!direct) this.copyToUser(addr, b);
@@ -333,9 +386,12 @@ export class AddressSpace {
 			if (v === undefined || !protReadable(v.prot)) fail(EFAULT);
 			const off = cur % PAGE_SIZE;
 			const n = Math.min(max - total, PAGE_SIZE - off);
-			const page = faultToEfault(() => v.readPage((cur - off - v.start) / PAGE_SIZE));
-			const nul = page === null ? 0 : page.subarray(off, off + n).indexOf(0);
+			const page = readPageOrFault(v, (cur - off - v.start) / PAGE_SIZE);
+			let nul = page === null ? 0 : page.indexOf(0, off) - off;
+			if (nul >= n) nul = -1;
 			if (nul >= 0) {
+				// The common case, a string within one page, skips the chunk list.
+				if (chunks.length === 0) return { str: page === null ? "" : decodeInterned(page, off, off + nul), terminated: true };
 				if (page !== null) chunks.push(page.subarray(off, off + nul));
 				return { str: decodeChunks(chunks, total + nul), terminated: true };
 			}
@@ -354,6 +410,13 @@ export class AddressSpace {
 	access(addr: number, len: number, write: boolean): boolean {
 		if (!isAddr(addr) || !Number.isSafeInteger(len) || len < 0) return false;
 		if (len === 0) return true;
+		const off = addr % PAGE_SIZE;
+		if (off + len <= PAGE_SIZE) {
+			// One page (every small buffer): one VMA to look at, no range walk.
+			const v = this.findVma(addr);
+			if (v === undefined || !(write ? protWritable(v.prot) : protReadable(v.prot))) return false;
+			return v.pagePresent((addr - off - v.start) / PAGE_SIZE);
+		}
 		try {
 			this.checkRange(addr, len, write);
 			this.forEachPage(addr, len, (v, idx) => {
@@ -463,6 +526,37 @@ export class AddressSpace {
 		}
 		this.cache = undefined;
 	}
+}
+
+/** Strings up to this many bytes go through the decode cache. */
+const INTERN_MAX_LEN = 128;
+/** Entries the decode cache holds before it starts over. */
+const INTERN_ENTRIES = 256;
+/** Recently decoded short strings, by a hash of their bytes (FNV-1a). */
+const interned = new Map<number, { bytes: Uint8Array; str: string }>();
+
+/**
+ * `page[start, end)` decoded as UTF-8. Programs pass the same few paths
+ * over and over, and decoding costs far more than hashing and comparing a
+ * few bytes, so short strings come from a cache when the bytes match.
+ */
+function decodeInterned(page: Uint8Array, start: number, end: number): string {
+	const len = end - start;
+	if (len > INTERN_MAX_LEN) return decoder.decode(page.subarray(start, end));
+	let h = 0x811c9dc5;
+	for (let i = start; i < end; i++) h = Math.imul(h ^ page[i]!, 0x01000193);
+	const hit = interned.get(h);
+	if (hit !== undefined && hit.bytes.length === len) {
+		const b = hit.bytes;
+		let i = 0;
+		while (i < len && b[i] === page[start + i]) i++;
+		if (i === len) return hit.str;
+	}
+	const bytes = page.slice(start, end);
+	const str = decoder.decode(bytes);
+	if (interned.size >= INTERN_ENTRIES) interned.clear();
+	interned.set(h, { bytes, str });
+	return str;
 }
 
 function decodeChunks(chunks: Uint8Array[], total: number): string {

@@ -1,0 +1,96 @@
+/**
+ * Kexec cost (issue 4): the time from reboot(LINUX_REBOOT_CMD_KEXEC) to the
+ * next kernel ready (kernel_kexec: the reboot notifiers, the new Kernel's
+ * boot, KHO deserializing the preserved-memory map and poisoning the rest)
+ * with nothing, 4 MiB and 1 GiB of preserved folios, and the ratios. Goal:
+ * 1 GiB / 4 MiB <= 16 (256 times the bytes: the cost must follow the
+ * metadata). Then the host RSS a 1 GiB memfd with one page touched adds
+ * over a baseline run, each measured in a fresh Node process. Goal: under
+ * 16 MiB. A benchmark, not a test: it prints, it asserts nothing.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { bootKernel } from "../lib/kernel/machine.ts";
+import { spawnProgram } from "../lib/kernel/exec.ts";
+import { folio_alloc, folio_pfn } from "../lib/mm/folio.ts";
+import { MAX_PAGE_ORDER, PAGE_SIZE, PFN_PHYS } from "../lib/mm/physmem.ts";
+import { khoHandoverAddress, kho_finalize, kho_preserve_folio } from "../lib/kho/kho.ts";
+import { bootKho } from "../lib/kho/testing.ts";
+import { buildImage } from "../lib/kexec/image.ts";
+import { kernel_kexec, kexecState, makeKexecJump } from "../lib/kexec/kexec_core.ts";
+import { memfd_create, ftruncate, pwrite } from "../lib/libc/mod.ts";
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+
+/** ms of one kexec with `bytes` preserved in order-10 folios (what is set up before is not timed). */
+function kexecOnce(bytes: number): number {
+	const k = bootKho();
+	const folioBytes = PAGE_SIZE << MAX_PAGE_ORDER;
+	let first = -1;
+	for (let i = 0; i < bytes / folioBytes; i++) {
+		const f = folio_alloc(k.buddy, MAX_PAGE_ORDER);
+		if (!f) throw new Error("bench: out of memory");
+		if (first < 0) first = PFN_PHYS(folio_pfn(f));
+		kho_preserve_folio(k, f);
+	}
+	if (first >= 0) k.machine.physmem.write(first, new TextEncoder().encode("kept"));
+	kho_finalize(k);
+	kexecState(k).image = makeKexecJump(buildImage(k), k.cmdline.text, khoHandoverAddress(k));
+	const t0 = process.hrtime.bigint();
+	const ev = kernel_kexec(k);
+	const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+	if (!ev.to) throw new Error("bench: the next kernel did not boot");
+	if (first >= 0 && new TextDecoder().decode(k.machine.physmem.read(first, 4)) !== "kept") throw new Error("bench: a preserved folio was lost");
+	return ms;
+}
+
+function median(xs: number[]): number {
+	const s = [...xs].sort((a, b) => a - b);
+	return s[Math.floor(s.length / 2)]!;
+}
+
+/** In a child process: boot, optionally make the memfd, collect garbage, print the RSS. */
+async function rssChild(withMemfd: boolean): Promise<void> {
+	const k = bootKernel();
+	const p = spawnProgram(k, () => {
+		if (!withMemfd) return 0;
+		const fd = memfd_create("bench", 0);
+		if (fd < 0 || ftruncate(fd, GiB) < 0) return 1;
+		return pwrite(fd, new Uint8Array(PAGE_SIZE).fill(1), PAGE_SIZE, 0) === PAGE_SIZE ? 0 : 1;
+	});
+	const status = await k.waitFor(p);
+	(globalThis as { gc?: () => void }).gc?.();
+	console.log(JSON.stringify({ status, rss: process.memoryUsage().rss, kernel: k.processes.size }));
+}
+
+function rssOf(mode: string): number {
+	const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", fileURLToPath(import.meta.url), "--rss", mode], { encoding: "utf8" });
+	const line = r.stdout.trim().split("\n").pop() ?? "";
+	const out = JSON.parse(line) as { status: number; rss: number };
+	if (out.status !== 0) throw new Error(`bench: the ${mode} run failed`);
+	return out.rss;
+}
+
+async function main(): Promise<void> {
+	const rss = process.argv.indexOf("--rss");
+	if (rss >= 0) return rssChild(process.argv[rss + 1] === "memfd");
+	const sizes: [string, number][] = [["none", 0], ["4 MiB", 4 * MiB], ["1 GiB", GiB]];
+	const times: Record<string, number> = {};
+	for (const [name, bytes] of sizes) {
+		kexecOnce(bytes);
+		times[name] = median(Array.from({ length: RUNS }, () => kexecOnce(bytes)));
+		console.log(`kexec with ${name.padEnd(6)} preserved: ${times[name]!.toFixed(2).padStart(9)} ms (median of ${RUNS})`);
+	}
+	const ratio = times["1 GiB"]! / times["4 MiB"]!;
+	console.log(`ratio 4 MiB / none: ${(times["4 MiB"]! / times.none!).toFixed(2)}x`);
+	console.log(`ratio 1 GiB / 4 MiB: ${ratio.toFixed(2)}x (goal: <= 16) ${ratio <= 16 ? "MET" : "NOT MET"}`);
+	const base = rssOf("baseline");
+	const memfd = rssOf("memfd");
+	const growth = (memfd - base) / MiB;
+	console.log(`RSS baseline ${(base / MiB).toFixed(1)} MiB, with a 1 GiB memfd (one page touched) ${(memfd / MiB).toFixed(1)} MiB`);
+	console.log(`RSS growth: ${growth.toFixed(1)} MiB (goal: < 16 MiB) ${growth < 16 ? "MET" : "NOT MET"}`);
+}
+
+await main();
