@@ -17,6 +17,7 @@ import { UserHeap } from "../uaccess/malloc.ts";
 import { Vfs } from "../fs/vfs.ts";
 import { BuddyAllocator } from "../mm/buddy.ts";
 import { fsBoot } from "../fs/boot.ts";
+import { khoInit } from "../kho/kho.ts";
 import "../syscalls.ts";
 import { installBootImage } from "../kexec/image.ts";
 import { kernelPanic } from "../kexec/panic.ts";
@@ -69,8 +70,9 @@ export interface BootOptions {
 	 */
 	fullCmdline?: string;
 	config?: Partial<KernelConfig>;
+	/** The KHO handover address a kexec passes (setup_data); null or absent on a cold boot. */
+	handoverPhys?: number | null;
 }
-
 
 /** A program: C's main as a TS function; its return value is the exit status. */
 export type ProgramMain = (argc: number, argv: string[]) => number | void | Promise<number | void>;
@@ -115,6 +117,8 @@ export class Kernel {
 		this.printk(KERN_INFO, `Command line: ${this.cmdline.text}`);
 		this.vfs = new Vfs(this);
 		const root = fsBoot(this);
+		// KHO reads the handover (and reserves what it keeps) before anything else allocates frames.
+		khoInit(this, opts.handoverPhys ?? null);
 		const mm = new AddressSpace();
 		this.init = new Process({
 			kernel: this,

@@ -11,7 +11,6 @@
  */
 import { Kernel, type BootOptions } from "./kernel.ts";
 import { PhysicalMemory } from "../mm/physmem.ts";
-import { khoInit } from "../kho/kho.ts";
 import { KernelStopped, type KexecJump, type RebootEvent, type RebootKind } from "../kexec/reboot_event.ts";
 
 /** Options for a new machine. */
@@ -91,10 +90,8 @@ export class Machine {
 		this.kernel = null;
 		// Nothing was handed over: every old frame is garbage before the new kernel touches one.
 		if (handoverPhys === null) this.physmem.poisonAllExcept([]);
-		const kernel = new Kernel(this, opts);
+		const kernel = new Kernel(this, { ...opts, handoverPhys });
 		this.kernel = kernel;
-		// Until Kernel boot calls khoInit itself (right after building its buddy allocator).
-		khoInit(kernel, handoverPhys);
 		return kernel;
 	}
 

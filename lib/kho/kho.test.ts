@@ -2,9 +2,8 @@ import t from "tap";
 import { kho_finalize, kho_is_enabled, khoInit, khoScratchAreas } from "./kho.ts";
 import { khoState } from "./kho_state.ts";
 import { bootKho, dmesg, errnoOf } from "./testing.ts";
-import { Machine } from "../kernel/machine.ts";
 import { EOPNOTSUPP } from "../kernel/errno.ts";
-import { debugfsCreateDir, debugfsLookup } from "../fs/debugfs.ts";
+import { debugfsLookup } from "../fs/debugfs.ts";
 
 t.test("kho=on (the rfc-v2 default command line) enables KHO; kho=off or no kho= does not", async (t) => {
 	t.ok(kho_is_enabled(bootKho()), "rfc-v2 boots with kho=on");
@@ -49,17 +48,6 @@ t.test("the first MiB is reserved, so no KHO pointer is ever physical address 0"
 t.test("khoInit runs once per kernel", async (t) => {
 	const k = bootKho();
 	t.throws(() => khoInit(k, null), /already initialized/);
-});
-
-t.test("a failing kho_init gives the scratch areas and the FDT page back and disables KHO", async (t) => {
-	const k = new Machine().boot({});
-	debugfsCreateDir(k, "kho", null);
-	const free = k.buddy.nr_free_pages();
-	khoInit(k, null);
-	t.notOk(kho_is_enabled(k));
-	t.equal(khoState(k).out.ser.fdt, null);
-	t.equal(k.buddy.nr_free_pages(), free - 256, "only the first MiB stays taken");
-	t.ok(dmesg(k).includes("debugfs: File 'kho' in directory '/' already present!"));
 });
 
 t.test("with CONFIG_KEXEC_HANDOVER off nothing is parsed or reserved", async (t) => {

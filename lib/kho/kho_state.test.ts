@@ -3,11 +3,11 @@ import { KHO_MAX_FDT_READ, khoDebugfsEnabled, khoReadFdt, khoState } from "./kho
 import { bootKernel } from "../kernel/machine.ts";
 import { fdt_create_empty_tree, fdt_totalsize } from "../fdt/libfdt.ts";
 
-t.test("a kernel's KHO state starts empty and disabled, one per kernel", async (t) => {
+t.test("a booted kernel's KHO state is initialized, not finalized, with no incoming data, one per kernel", async (t) => {
 	const k = bootKernel();
 	const st = khoState(k);
-	t.equal(st.enable, false);
-	t.equal(st.booted, false);
+	t.equal(st.enable, true, "rfc-v2 boots with kho=on");
+	t.equal(st.booted, true, "Kernel boot ran khoInit");
 	t.equal(st.out.finalized, false);
 	t.equal(st.in.fdtPhys, 0);
 	t.equal(khoState(k), st);

@@ -21,7 +21,7 @@ import {
 	fdt_setprop_string,
 } from "../fdt/libfdt.ts";
 import { PAGE_SIZE, PFN_PHYS } from "../mm/physmem.ts";
-import { khoHandoverAddress, khoInit, khoScratchAreas, type KhoScratch } from "./kho.ts";
+import { khoHandoverAddress, khoScratchAreas, type KhoScratch } from "./kho.ts";
 import { KhoMemTrack, kho_mem_serialize } from "./kho_mem.ts";
 import { KHO_DATA_SIZE, SETUP_DATA_HDR_SIZE, SETUP_KEXEC_KHO } from "./kho_handover.ts";
 import { kho_scratch_encode } from "./kho_scratch.ts";
@@ -29,11 +29,9 @@ import { kho_scratch_encode } from "./kho_scratch.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** A fresh machine and a first-boot kernel with KHO initialized (cold boot). */
+/** A fresh machine and a first-boot kernel (cold boot; Kernel boot runs khoInit). */
 export function bootKho(boot: BootOptions = {}, machine: MachineOptions = {}): Kernel {
-	const k = new Machine(machine).boot(boot);
-	khoInit(k, null);
-	return k;
+	return new Machine(machine).boot(boot);
 }
 
 /** kexec: hands `k`'s KHO data to a new kernel on the same machine. */
