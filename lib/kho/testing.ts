@@ -39,16 +39,7 @@ export function kexec(k: Kernel, boot: BootOptions = {}): Kernel {
 	return k.machine.kexecBoot(boot, khoHandoverAddress(k));
 }
 
-/** The errno `fn` throws, or 0. */
-export function errnoOf(fn: () => unknown): number {
-	try {
-		fn();
-	} catch (e) {
-		if (e instanceof Errno) return e.errno;
-		throw e;
-	}
-	return 0;
-}
+export { errnoOf } from "../fs/syscalls/testing.ts";
 
 /** The whole of a file as root, as bytes. */
 export function readBytes(k: Kernel, path: string): Uint8Array {
