@@ -72,21 +72,21 @@ t.test("mount options set the root's mode and owner; unknown ones are ignored, b
 t.test("without CONFIG_DEBUG_FS every call is ENODEV", async (t) => {
 	const k = newKernel({ DEBUG_FS: false });
 	t.equal(errnoOf(() => debugfsMount(k)), ENODEV);
-	t.equal(errnoOf(() => debugfsCreateDir(k, "kho", null)), ENODEV);
+	t.equal(errnoOf(() => debugfsCreateDir(k, "demo", null)), ENODEV);
 });
 
 t.test("directories are 0755 and nest; a duplicate name is EEXIST with the kernel's message", async (t) => {
 	const k = newKernel();
-	const kho = debugfsCreateDir(k, "kho", null);
+	const kho = debugfsCreateDir(k, "demo", null);
 	const out = debugfsCreateDir(k, "out", kho);
 	t.equal(kho.inode.mode, S_IFDIR | 0o755);
 	t.equal(kho.inode.uid, 0);
 	t.equal(debugfsLookup(k, "out", kho), out);
-	t.equal(debugfsMount(k).root.op.lookup!(debugfsMount(k).root, "kho"), kho.inode);
+	t.equal(debugfsMount(k).root.op.lookup!(debugfsMount(k).root, "demo"), kho.inode);
 	t.equal(errnoOf(() => debugfsCreateDir(k, "out", kho)), EEXIST);
-	t.equal(errnoOf(() => debugfsCreateDir(k, "kho", null)), EEXIST);
+	t.equal(errnoOf(() => debugfsCreateDir(k, "demo", null)), EEXIST);
 	const log = k.log.all().map((r) => r.text).filter((l) => l.startsWith("debugfs:"));
-	t.same(log, ["debugfs: File 'out' in directory 'kho' already present!", "debugfs: File 'kho' in directory '/' already present!"]);
+	t.same(log, ["debugfs: File 'out' in directory 'demo' already present!", "debugfs: File 'demo' in directory '/' already present!"]);
 });
 
 t.test("a parent from another kernel or one already removed is ENOENT", async (t) => {
@@ -216,7 +216,7 @@ t.test("symlinks keep their target text", async (t) => {
 
 t.test("remove is recursive; open files then get EIO, poll POLLHUP, new opens ENOENT", async (t) => {
 	const k = newKernel();
-	const dir = debugfsCreateDir(k, "kho", null);
+	const dir = debugfsCreateDir(k, "demo", null);
 	const v = { value: 1n };
 	const n = debugfsCreateU64(k, "n", 0o644, dir, v);
 	const fops: FileOperations = { poll: () => 1, read: () => new Uint8Array(0), ioctl: () => 0 };
@@ -225,7 +225,7 @@ t.test("remove is recursive; open files then get EIO, poll POLLHUP, new opens EN
 	const fp = open(p);
 	t.equal(fp.f_op.poll!(fp, null), 1);
 	debugfsRemove(dir);
-	t.equal(debugfsLookup(k, "kho", null), null);
+	t.equal(debugfsLookup(k, "demo", null), null);
 	t.equal(errnoOf(() => read(fn)), EIO);
 	t.equal(errnoOf(() => write(fn, "2")), EIO);
 	t.equal(errnoOf(() => fp.f_op.ioctl!(fp, 1, 0)), EIO);
@@ -234,7 +234,7 @@ t.test("remove is recursive; open files then get EIO, poll POLLHUP, new opens EN
 	t.equal(v.value, 1n);
 	debugfsRemove(null);
 	debugfsRemove(dir);
-	t.ok(debugfsCreateDir(k, "kho", null), "the name can be used again");
+	t.ok(debugfsCreateDir(k, "demo", null), "the name can be used again");
 });
 
 t.test("a DEFINE_DEBUGFS_ATTRIBUTE file passes get/set errors and uses its format", async (t) => {
@@ -265,14 +265,14 @@ t.test("a DEFINE_DEBUGFS_ATTRIBUTE file passes get/set errors and uses its forma
 
 t.test("through the syscalls: root may open a 0400 file for write and the write is EINVAL; uid 1000 is kept out by the 0700 mount", async (t) => {
 	const setup = (k: Kernel): void => {
-		const kho = debugfsCreateDir(k, "kho", null);
+		const kho = debugfsCreateDir(k, "demo", null);
 		debugfsCreateBlob(k, "fdt", 0o400, kho, { data: enc.encode("FDT"), size: 3 });
 	};
 	const root = await runTest(() => {
 		const st = new libc.Stat();
 		t.equal(libc.stat("/sys/kernel/debug", st), 0);
 		t.equal(st.st_mode, S_IFDIR | 0o700);
-		const fd = libc.open("/sys/kernel/debug/kho/fdt", libc.O_RDWR);
+		const fd = libc.open("/sys/kernel/debug/demo/fdt", libc.O_RDWR);
 		t.ok(fd >= 0, "root passes the mode bits");
 		const b = enc.encode("x");
 		t.equal(libc.write(fd, b, 1), -1);
@@ -283,10 +283,10 @@ t.test("through the syscalls: root may open a 0400 file for write and the write 
 	}, { setup });
 	t.equal(root.status, 0, root.stderr);
 	const user = await runTest(() => {
-		t.equal(libc.open("/sys/kernel/debug/kho/fdt", libc.O_RDONLY), -1);
+		t.equal(libc.open("/sys/kernel/debug/demo/fdt", libc.O_RDONLY), -1);
 		t.equal(libc.errno, EACCES);
 		const st = new libc.Stat();
-		t.equal(libc.stat("/sys/kernel/debug/kho", st), -1);
+		t.equal(libc.stat("/sys/kernel/debug/demo", st), -1);
 		t.equal(libc.errno, EACCES);
 		return 0;
 	}, { setup, uid: 1000 });
@@ -304,7 +304,7 @@ t.test("through the syscalls: mounting debugfs again shows the same tree and app
 		t.equal(st.st_mode, S_IFDIR | 0o755, "one superblock: the option shows at both mounts");
 		t.equal(libc.mount("none", "/tmp/dbg", "debugfs", 0, "mode=abc"), -1);
 		t.equal(libc.errno, EINVAL);
-		const fd = libc.open("/tmp/dbg/kho/n", libc.O_RDWR);
+		const fd = libc.open("/tmp/dbg/demo/n", libc.O_RDWR);
 		t.equal(libc.lseek(fd, 0, libc.SEEK_SET), -1);
 		t.equal(libc.errno, libc.ESPIPE, "number files are not seekable");
 		const b = enc.encode("0x2a");
@@ -315,7 +315,7 @@ t.test("through the syscalls: mounting debugfs again shows the same tree and app
 		return 0;
 	}, {
 		setup: (k) => {
-			const kho = debugfsCreateDir(k, "kho", null);
+			const kho = debugfsCreateDir(k, "demo", null);
 			debugfsCreateU64(k, "n", 0o600, kho, { value: 0n });
 		},
 	});
