@@ -10,10 +10,15 @@
  * `{ "TEST_GEN_PROGS": ["name", …], "abi": ["rfc-v2", …] }` (programs are
  * `name.ts` beside it exporting main), plus the kernel's optional `settings`
  * file (`timeout=N`, default 45 s, counted on the virtual clock).
+ * Optional fields: `"cmdline"`, appended to the generation's default
+ * command line of every boot of the target (what a VM test's kernel is
+ * booted with), and `"kexec": ["name", …]`, programs that run in two
+ * stages across a reboot they make themselves (selftestsKexec.ts).
  */
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadProgram, runProgram } from "./runProgram.ts";
+import { runKexecSelftest } from "./selftestsKexec.ts";
 import type { AbiGeneration } from "../kernel/kernel.ts";
 
 /** runner.sh's defaults. */
@@ -27,11 +32,15 @@ export interface SelftestTarget {
 	progs: string[];
 	abi: AbiGeneration[];
 	timeoutSec: number;
+	cmdline: string;
+	kexec: string[];
 }
 
 interface Manifest {
 	TEST_GEN_PROGS: string[];
 	abi: AbiGeneration[];
+	cmdline?: string;
+	kexec?: string[];
 }
 
 /** Reads `settings` (kselftest format: `field=value` lines, `#` comments). */
@@ -54,7 +63,7 @@ export function findTargets(root: string): SelftestTarget[] {
 		const manifest = join(root, name, "tests.json");
 		if (!existsSync(manifest)) continue;
 		const m = JSON.parse(readFileSync(manifest, "utf8")) as Manifest;
-		out.push({ dir: name, progs: m.TEST_GEN_PROGS, abi: m.abi, timeoutSec: readTimeout(join(root, name)) });
+		out.push({ dir: name, progs: m.TEST_GEN_PROGS, abi: m.abi, timeoutSec: readTimeout(join(root, name)), cmdline: m.cmdline ?? "", kexec: m.kexec ?? [] });
 	}
 	return out;
 }
@@ -113,16 +122,18 @@ export async function runSelftests(opts: SelftestRunOptions): Promise<number> {
 			const prefix = new TapPrefixer(opts.out);
 			const sink = (d: Uint8Array): void => prefix.write(d);
 			const main = await loadProgram(path);
-			const r = await runProgram(main, { abi: opts.abi, argv: [`./${prog}`], stdout: sink, stderr: sink, timeoutSec: t.timeoutSec });
+			const exitCode = t.kexec.includes(prog)
+				? await runKexecSelftest(main, { abi: opts.abi, cmdline: t.cmdline, argv0: `./${prog}`, out: sink, timeoutSec: t.timeoutSec })
+				: (await runProgram(main, { abi: opts.abi, cmdline: t.cmdline, argv: [`./${prog}`], stdout: sink, stderr: sink, timeoutSec: t.timeoutSec })).exitCode;
 			prefix.end();
-			if (r.exitCode === 0) opts.out(`ok ${num} ${hdr}\n`);
-			else if (r.exitCode === SKIP_RC) opts.out(`ok ${num} ${hdr} # SKIP\n`);
-			else if (r.exitCode === TIMEOUT_RC) {
+			if (exitCode === 0) opts.out(`ok ${num} ${hdr}\n`);
+			else if (exitCode === SKIP_RC) opts.out(`ok ${num} ${hdr} # SKIP\n`);
+			else if (exitCode === TIMEOUT_RC) {
 				opts.out("#\n");
 				opts.out(`not ok ${num} ${hdr} # TIMEOUT ${t.timeoutSec} seconds\n`);
 				failed++;
 			} else {
-				opts.out(`not ok ${num} ${hdr} # exit=${r.exitCode}\n`);
+				opts.out(`not ok ${num} ${hdr} # exit=${exitCode}\n`);
 				failed++;
 			}
 		}

@@ -7,6 +7,7 @@ import type { Inode } from "./inode.ts";
 import type { WaitQueue } from "../kernel/waitqueue.ts";
 import type { VmaBacking } from "../uaccess/addressSpace.ts";
 import type { Process } from "../kernel/process.ts";
+import type { Mount } from "./mount.ts";
 
 /** f_mode bits (include/linux/fs.h). */
 export const FMODE_READ = 0x1;
@@ -76,6 +77,8 @@ export class File {
 	refcount = 1;
 	/** The process that opened it, for drivers that care (f_owner-ish). */
 	readonly opener: Process | null;
+	/** file->f_path.mnt: the mount the VFS opened it through (Vfs.setFileMount); null for pipes and anonymous files. */
+	mnt: Mount | null = null;
 
 	constructor(init: { f_op: FileOperations; inode: Inode; path: FilePath | null; f_flags: number; f_mode: number; opener?: Process | null }) {
 		this.f_op = init.f_op;

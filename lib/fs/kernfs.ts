@@ -28,7 +28,8 @@ export const S_IXUGO = 0o111;
 
 /**
  * struct kernfs_ops for a single-record seq_file: `seqShow` renders the whole
- * record (the caller sizes it), `write` gets one buffer per write() call.
+ * record (the caller sizes it) into a new array, which a read may hand on
+ * as it is; `write` gets one buffer per write() call.
  */
 export interface KernfsOps {
 	seqShow?(of: KernfsOpenFile): Uint8Array;
@@ -40,7 +41,8 @@ export interface KernfsOps {
 export interface KernfsOpenNode {
 	event: number;
 	readonly poll: WaitQueue;
-	readonly files: Set<KernfsOpenFile>;
+	/** How many files are open on the node (the kernel's list of them: nothing here walks it). */
+	files: number;
 }
 
 /** What kind of node this is. */
@@ -107,6 +109,9 @@ const inodeNodes = new WeakMap<Inode, KernfsNode>();
 
 /** The node behind a kernfs inode (kernfs_dentry_node), or null for other inodes. */
 export function kernfsNodeOf(inode: Inode): KernfsNode | null {
+	// kernfs keeps the node in i_private (debugfs files keep their data there): no map lookup then.
+	const kn = inode.i_private;
+	if (kn instanceof KernfsNode && kn.inode === inode) return kn;
 	return inodeNodes.get(inode) ?? null;
 }
 
@@ -241,7 +246,7 @@ function targetPath(link: KernfsNode, target: KernfsNode): string {
 }
 
 function nodeOf(inode: Inode): KernfsNode {
-	const kn = inodeNodes.get(inode);
+	const kn = kernfsNodeOf(inode);
 	if (!kn) throw new Error("luosim: kernfs operation on a foreign inode");
 	return kn;
 }

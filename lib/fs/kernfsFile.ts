@@ -7,7 +7,7 @@
  * and poll compares with what each open file last rendered.
  */
 import { kernfsAddFile, kernfsNodeOf, S_IRUGO, S_IWUGO } from "./kernfs.ts";
-import type { KernfsNode, KernfsOps } from "./kernfs.ts";
+import type { KernfsNode, KernfsOpenNode, KernfsOps } from "./kernfs.ts";
 import { FMODE_READ, FMODE_WRITE } from "./file.ts";
 import type { File, FileOperations, PollTable } from "./file.ts";
 import type { Inode } from "./inode.ts";
@@ -25,6 +25,19 @@ export function kernfsCreateFile(parent: KernfsNode, name: string, spec: { mode:
 	return kernfsAddFile(parent, name, { ...spec, fops: kernfsFileFops });
 }
 
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+/** struct kernfs_open_node, with its wait queue made when the first poller comes: most opens never poll. */
+class OpenNode implements KernfsOpenNode {
+	event = 1;
+	files = 0;
+	private waitq: WaitQueue | null = null;
+
+	get poll(): WaitQueue {
+		return (this.waitq ??= new WaitQueue());
+	}
+}
+
 /** struct kernfs_open_file with its seq_file state (single record, one page or more). */
 export class KernfsOpenFile {
 	readonly kn: KernfsNode;
@@ -32,7 +45,7 @@ export class KernfsOpenFile {
 	/** The node's event count when show last ran for this open file. */
 	event = 0;
 	/** seq_file: the rendered record, the unread window [from, from+count), the record index, the position read so far. */
-	buf: Uint8Array = new Uint8Array(0);
+	buf: Uint8Array = EMPTY;
 	from = 0;
 	count = 0;
 	index = 0;
@@ -70,6 +83,27 @@ function traverse(of: KernfsOpenFile, offset: number): void {
 	}
 }
 
+/** Takes up to `max` bytes off the front of the unread window: a copy (the read's result). */
+function seqTake(of: KernfsOpenFile, max: number): Uint8Array {
+	const n = Math.min(of.count, max);
+	const buf = of.buf;
+	const from = of.from;
+	if (from === 0 && n === buf.length) {
+		// The whole record in one read (the usual case): the record itself is the result, no copy.
+		// Nothing reads it again: the window is empty now and another read renders anew.
+		of.count = 0;
+		of.from = n;
+		return buf;
+	}
+	const part = new Uint8Array(n);
+	// Attributes are a few bytes: a loop copies them faster than a subarray view.
+	if (n > 64) part.set(buf.subarray(from, from + n));
+	else for (let i = 0; i < n; i++) part[i] = buf[from + i]!;
+	of.from += n;
+	of.count -= n;
+	return part;
+}
+
 /**
  * seq_read_iter() over single_start: a read at offset 0 renders the record
  * (calling show), later reads page through that snapshot, and a read past
@@ -93,16 +127,9 @@ function kernfsSeqRead(file: File, count: number, ppos: { pos: number }): Uint8A
 		}
 		of.readPos = ppos.pos;
 	}
-	const out = new Uint8Array(count);
-	let copied = 0;
-	const take = (): void => {
-		const n = Math.min(of.count, count - copied);
-		out.set(of.buf.subarray(of.from, of.from + n), copied);
-		of.from += n;
-		of.count -= n;
-		copied += n;
-	};
-	if (of.count) take();
+	// At most two pieces: the rest of the window, then the start of a new rendering.
+	const head = of.count ? seqTake(of, count) : EMPTY;
+	let tail = EMPTY;
 	if (of.count === 0) {
 		try {
 			// kernfs_seq_start(): a removed node fails even at EOF.
@@ -112,15 +139,21 @@ function kernfsSeqRead(file: File, count: number, ppos: { pos: number }): Uint8A
 				of.index = 1;
 				of.from = 0;
 				of.count = of.buf.length;
-				take();
+				tail = seqTake(of, count - head.length);
 			}
 		} catch (e) {
-			if (!(e instanceof Errno) || copied === 0) throw e;
+			if (!(e instanceof Errno) || head.length === 0) throw e;
 		}
 	}
+	const copied = head.length + tail.length;
 	ppos.pos += copied;
 	of.readPos += copied;
-	return out.subarray(0, copied);
+	if (tail.length === 0) return head;
+	if (head.length === 0) return tail;
+	const out = new Uint8Array(copied);
+	out.set(head);
+	out.set(tail, head.length);
+	return out;
 }
 
 /**
@@ -139,8 +172,8 @@ function kernfsOpen(inode: Inode, file: File): void {
 	const of = new KernfsOpenFile(kn, file);
 	file.private_data = of;
 	// A new open node starts at event 1 and a new open file at 0, so poll reports a change until the first read.
-	kn.openNode ??= { event: 1, poll: new WaitQueue(), files: new Set() };
-	kn.openNode.files.add(of);
+	kn.openNode ??= new OpenNode();
+	kn.openNode.files++;
 }
 
 /** kernfs_fop_release() / kernfs_put_open_node(): the last close drops the event counter. */
@@ -148,8 +181,7 @@ function kernfsRelease(inode: Inode, file: File): void {
 	const kn = kernfsNodeOf(inode)!;
 	const on = kn.openNode;
 	if (!on || !(file.private_data instanceof KernfsOpenFile)) return;
-	on.files.delete(file.private_data);
-	if (on.files.size === 0) kn.openNode = null;
+	if (--on.files === 0) kn.openNode = null;
 }
 
 /** kernfs_fop_write_iter(): one call with at most PAGE_SIZE bytes; the op's return is write()'s. */

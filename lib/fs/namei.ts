@@ -43,16 +43,27 @@ interface DentryName {
 /** The names the VFS has seen, so it can print paths (d_path) without asking filesystems. */
 export class Dcache {
 	private readonly names = new WeakMap<Inode, DentryName>();
+	/** Counts changes of the names: a d_path computed at one generation holds while it lasts. */
+	gen = 0;
+	/** Counts names found through readdir rather than the cache (such a d_path is not kept). */
+	readdirs = 0;
 
 	/** d_add(): `child` is `name` in `parent`. */
 	add(child: Inode, parent: Inode, name: string): void {
+		const d = this.names.get(child);
+		// Every walk adds every name it passes: most of them are known already.
+		if (d !== undefined && d.parent === parent && d.name === name) return;
 		this.names.set(child, { parent, name });
+		this.gen++;
 	}
 
 	/** d_delete(): forgets `child`'s name if it is `name` in `parent`. */
 	drop(child: Inode, parent: Inode, name: string): void {
 		const d = this.names.get(child);
-		if (d && d.parent === parent && d.name === name) this.names.delete(child);
+		if (d && d.parent === parent && d.name === name) {
+			this.names.delete(child);
+			this.gen++;
+		}
 	}
 
 	/** The name of `inode`, asking its parent directory's readdir when the walk never saw it. */
@@ -61,6 +72,7 @@ export class Dcache {
 		if (d) return d;
 		const parent = inode.parent;
 		if (!parent || parent === inode) return undefined;
+		this.readdirs++;
 		const e = parent.op.readdir?.(parent).find((x) => x.ino === inode.ino);
 		return e ? { parent, name: e.name } : undefined;
 	}
@@ -91,7 +103,8 @@ export interface Nameidata {
 
 /** ENAMETOOLONG for a path of PATH_MAX bytes or more (getname's check, for kernel callers). */
 export function checkPathLength(name: string): void {
-	if (byteLength(name) >= PATH_MAX) throw new Errno(ENAMETOOLONG);
+	// A UTF-16 unit is at most 3 UTF-8 bytes: most paths need no counting.
+	if (name.length * 3 >= PATH_MAX && byteLength(name) >= PATH_MAX) throw new Errno(ENAMETOOLONG);
 }
 
 /**
@@ -100,7 +113,8 @@ export function checkPathLength(name: string): void {
  * a removed directory, ENOTDIR when the inode cannot be searched.
  */
 export function lookupChild(ctx: NameiContext, dir: Path, name: string): Inode | null {
-	if (byteLength(name) > NAME_MAX) throw new Errno(ENAMETOOLONG);
+	// A UTF-16 unit is at most 3 UTF-8 bytes: short names need no counting.
+	if (name.length * 3 > NAME_MAX && byteLength(name) > NAME_MAX) throw new Errno(ENAMETOOLONG);
 	const d = dir.inode;
 	if (!d.op.lookup) throw new Errno(ENOTDIR);
 	if (d.nlink === 0) throw new Errno(ENOENT);
@@ -161,6 +175,34 @@ function step(ctx: NameiContext, cur: Path, name: string): Path {
 	return S_ISLNK(next.inode.mode) ? followLink(ctx, cur, next) : next;
 }
 
+/** A path cut into its components (a run of "/" is one separator), and whether it ends in "/". */
+interface SplitPath {
+	readonly parts: readonly string[];
+	readonly trailing: boolean;
+}
+
+/** Paths longer than this are split afresh each time. */
+const SPLIT_MAX_LEN = 1024;
+/** Entries the split cache holds before it starts over. */
+const SPLIT_ENTRIES = 256;
+/**
+ * Recently split paths. Programs open the same paths again and again, and
+ * getname hands back the same string for the same bytes; its components
+ * then are the same strings too, whose hashes the directory lookups have
+ * computed already.
+ */
+const splits = new Map<string, SplitPath>();
+
+function splitPath(name: string): SplitPath {
+	let sp = splits.get(name);
+	if (sp !== undefined) return sp;
+	sp = { parts: name.split("/").filter((s) => s !== ""), trailing: name.charCodeAt(name.length - 1) === 0x2f };
+	if (name.length > SPLIT_MAX_LEN) return sp;
+	if (splits.size >= SPLIT_ENTRIES) splits.clear();
+	splits.set(name, sp);
+	return sp;
+}
+
 /**
  * link_path_walk(): walks every component but the last, checking search
  * permission on each directory, including the one holding the last
@@ -170,9 +212,8 @@ export function linkPathWalk(ctx: NameiContext, start: Path, name: string): Name
 	checkPathLength(name);
 	if (name === "") throw new Errno(ENOENT);
 	let cur = name.charCodeAt(0) === 0x2f ? ctx.root : start;
-	const parts = name.split("/").filter((s) => s !== "");
+	const { parts, trailing } = splitPath(name);
 	if (parts.length === 0) return { dir: cur, last: "", type: "root", trailing: false };
-	const trailing = name.charCodeAt(name.length - 1) === 0x2f;
 	for (let i = 0; ; i++) {
 		if (!S_ISDIR(cur.inode.mode)) throw new Errno(ENOTDIR);
 		if (!genericPermission(ctx.cred, cur.inode, MAY_EXEC)) throw new Errno(EACCES);

@@ -16,6 +16,8 @@ export class MountTable {
 	private readonly children = new Map<Mount, Map<Inode, Mount>>();
 	/** Attached mounts in mount order (/proc/mounts order). */
 	private readonly attached = new Set<Mount>();
+	/** Counts changes of the tree (attach, detach): paths printed at one generation hold while it lasts. */
+	gen = 0;
 
 	/** lookup_mnt(): the mount sitting on `inode` of `mnt`, if any. */
 	lookupMnt(mnt: Mount, inode: Inode): Mount | undefined {
@@ -51,6 +53,7 @@ export class MountTable {
 
 	/** attach_mnt(): puts `mnt` into the tree (the root mount when it has no parent). */
 	attach(mnt: Mount): void {
+		this.gen++;
 		if (mnt.parent === null) this.root = mnt;
 		else {
 			let m = this.children.get(mnt.parent);
@@ -62,6 +65,7 @@ export class MountTable {
 
 	/** umount_tree(): takes `mnt` and every mount below it out of the tree; returns them, deepest last. */
 	detach(mnt: Mount): Mount[] {
+		this.gen++;
 		const out: Mount[] = [];
 		const visit = (m: Mount): void => {
 			out.push(m);

@@ -48,12 +48,17 @@ export class Vfs {
 	readonly dcache = new Dcache();
 	/** The kernel's own credentials (init_cred). */
 	readonly kernelCred = new Cred(0, 0);
-	/** The mount each VFS-opened file was opened through (file->f_path.mnt). */
-	private readonly fileMounts = new WeakMap<File, Mount>();
 	/** Internal mounts of superblocks outside the tree, made on demand by fileJumpPath. */
 	private readonly internalMounts = new WeakMap<SuperBlock, Mount>();
 	/** d_dname() of inodes on internal mounts: the name their files carry. */
 	private readonly pseudoNames = new WeakMap<Inode, string>();
+	/**
+	 * The last d_path printed for each inode, with the mount it was
+	 * printed through and the dcache and mount-tree generations it holds
+	 * for: every open names its file, and most opens are of paths already
+	 * printed, unchanged since.
+	 */
+	private readonly dPaths = new WeakMap<Inode, { mnt: Mount; dgen: number; mgen: number; name: string }>();
 
 	constructor(kernel: Kernel) {
 		this.kernel = kernel;
@@ -114,12 +119,12 @@ export class Vfs {
 
 	/** Records the mount a new File was opened through (called by open). */
 	setFileMount(file: File, mnt: Mount): void {
-		this.fileMounts.set(file, mnt);
+		file.mnt = mnt;
 	}
 
 	/** file->f_path: where a VFS-opened file lives; null for pipes and anonymous files. */
 	filePath(file: File): Path | null {
-		const mnt = this.fileMounts.get(file);
+		const mnt = file.mnt;
 		return mnt ? { mnt, inode: file.inode } : null;
 	}
 
@@ -142,7 +147,14 @@ export class Vfs {
 	/** d_path(): the absolute path of `path` as /proc and getcwd print it. */
 	dPath(path: Path): string {
 		if (this.internalMounts.get(path.mnt.sb) === path.mnt) return this.pseudoNames.get(path.inode) ?? `${path.mnt.sb.fsType}:[${path.inode.ino}]`;
-		return dPath(this.mounts, this.dcache, path, null).name;
+		const dcache = this.dcache;
+		const memo = this.dPaths.get(path.inode);
+		if (memo !== undefined && memo.mnt === path.mnt && memo.dgen === dcache.gen && memo.mgen === this.mounts.gen) return memo.name;
+		const readdirs = dcache.readdirs;
+		const name = dPath(this.mounts, dcache, path, null).name;
+		// A name found through readdir may change without the dcache knowing: not kept.
+		if (dcache.readdirs === readdirs) this.dPaths.set(path.inode, { mnt: path.mnt, dgen: dcache.gen, mgen: this.mounts.gen, name });
+		return name;
 	}
 
 	/** getcwd(): the cwd of `p` from its root; ENOENT once the directory was removed. */
@@ -198,7 +210,7 @@ export class Vfs {
 		for (const q of this.kernel.processes.values()) {
 			if (q.exited) continue;
 			if (q.cwd.mnt === mnt || q.root.mnt === mnt) return true;
-			for (const fd of q.files.fds()) if (this.fileMounts.get(q.files.get(fd)) === mnt) return true;
+			for (const fd of q.files.fds()) if (q.files.get(fd).mnt === mnt) return true;
 		}
 		return false;
 	}

@@ -71,6 +71,15 @@ export class FdTable {
 		slot.cloexec = on;
 	}
 
+	/** The lowest fd not open (get_unused_fd's answer when below the limit). */
+	lowestFree(): number {
+		// Without holes the table is full up to its length.
+		if (this.count === this.slots.length) return this.count;
+		let fd = 0;
+		while (this.slots[fd]) fd++;
+		return fd;
+	}
+
 	/** Number of open fds. */
 	size(): number {
 		return this.count;

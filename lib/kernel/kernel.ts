@@ -20,6 +20,7 @@ import { fsBoot } from "../fs/boot.ts";
 import { khoInit } from "../kho/kho.ts";
 import "../syscalls.ts";
 import { installBootImage } from "../kexec/image.ts";
+import { do_initcalls } from "./initcall.ts";
 import { kernelPanic } from "../kexec/panic.ts";
 import { KernelStoppedError, type RebootEvent, type WaitOutcome } from "../kexec/reboot_event.ts";
 import type { StraceHook } from "./syscallTable.ts";
@@ -138,6 +139,8 @@ export class Kernel {
 		this.init.state = "blocked";
 		this.processes.set(1, this.init);
 		installBootImage(this);
+		// Built-in modules (lib/kernel/initcall.ts): late initcalls, once everything above is up.
+		do_initcalls(this);
 	}
 
 	/** printk(level, text). */

@@ -35,6 +35,7 @@ export const RLIM_NLIMITS = 16;
 export const RLIM_INFINITY = 0xffffffffffffffffn;
 /** fs.nr_open: the ceiling for RLIMIT_NOFILE (fs/file.c sysctl_nr_open default). */
 export const NR_OPEN = 1048576;
+const NR_OPEN_BIG = BigInt(NR_OPEN);
 
 /** One resource limit, soft and hard. */
 export interface Rlimit {
@@ -118,10 +119,18 @@ export class Process {
 		return this.parent?.pid ?? 0;
 	}
 
+	/** RLIMIT_NOFILE's soft limit when `nofile` last converted it, and the result (every open asks). */
+	private nofileOf = -1n;
+	private nofileNum = 0;
+
 	/** The fd limit in force (RLIMIT_NOFILE soft). */
 	get nofile(): number {
 		const cur = this.rlimits[RLIMIT_NOFILE]!.cur;
-		return cur > BigInt(NR_OPEN) ? NR_OPEN : Number(cur);
+		if (cur !== this.nofileOf) {
+			this.nofileNum = cur > NR_OPEN_BIG ? NR_OPEN : Number(cur);
+			this.nofileOf = cur;
+		}
+		return this.nofileNum;
 	}
 
 	/** True once the process has exited (zombie or reaped). */

@@ -93,12 +93,21 @@ function checkAlive(p: Process): void {
 /** Calls a non-sleeping syscall: returns its result or `-errno`. */
 export function syscall(p: Process, name: string, args: number[]): number {
 	checkAlive(p);
-	const def = lookup(name);
+	return callEntry(p, lookup(name), args);
+}
+
+/** `syscall()` of an entry the caller has looked up already (libc checks that the entry exists). */
+export function syscallDef(p: Process, def: SyscallDef, args: number[]): number {
+	checkAlive(p);
+	return callEntry(p, def, args);
+}
+
+function callEntry(p: Process, def: SyscallDef, args: number[]): number {
 	p.kernel.strace?.enter(p, def, args);
 	let ret: number;
 	try {
 		if (def.impl) ret = def.impl(p, args);
-		else if (def.implAsync) throw new Error(`luosim: syscall ${name} may sleep: use syscallAsync`);
+		else if (def.implAsync) throw new Error(`luosim: syscall ${def.name} may sleep: use syscallAsync`);
 		else ret = -ENOSYS;
 	} catch (e) {
 		if (e instanceof TaskExit) throw e;

@@ -17,6 +17,8 @@ import type { Process } from "../kernel/process.ts";
 export let errno = 0;
 
 const hooked = new WeakSet<Kernel>();
+/** The kernel hooked last: the calls in a row come from one kernel, and this saves the set lookup. */
+let lastHooked: Kernel | null = null;
 
 /** `errno = v` (an imported binding cannot be assigned). */
 export function set_errno(v: number): void {
@@ -32,11 +34,14 @@ export function set_errno(v: number): void {
  */
 export function errnoEnter(p: Process): void {
 	const k = p.kernel;
-	if (!hooked.has(k)) {
-		hooked.add(k);
-		k.sched.onSwitch((next) => {
-			errno = next.errno;
-		});
+	if (k !== lastHooked) {
+		if (!hooked.has(k)) {
+			hooked.add(k);
+			k.sched.onSwitch((next) => {
+				errno = next.errno;
+			});
+		}
+		lastHooked = k;
 	}
 	errno = p.errno;
 }

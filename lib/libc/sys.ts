@@ -12,7 +12,7 @@
  * the kernel's writes.
  */
 import { current } from "../kernel/current.ts";
-import { getSyscall, syscall, syscallAsync } from "../kernel/syscallTable.ts";
+import { getSyscall, syscallAsync, syscallDef } from "../kernel/syscallTable.ts";
 import { Errno, EFAULT, ENOMEM, ENOSYS } from "../kernel/errno.ts";
 import type { Process } from "../kernel/process.ts";
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PROT_READ, PROT_WRITE, TASK_SIZE } from "../uaccess/addressSpace.ts";
@@ -46,7 +46,8 @@ export function hasSyscall(name: string): boolean {
 
 /** The raw call: the kernel's return value, -ENOSYS for a syscall luosim does not have. */
 export function rawSyscall(p: Process, name: string, args: number[]): number {
-	return hasSyscall(name) ? syscall(p, name, args) : -ENOSYS;
+	const def = getSyscall(name);
+	return def !== undefined ? syscallDef(p, def, args) : -ENOSYS;
 }
 
 /** The raw call of a syscall that may sleep. */
@@ -106,8 +107,12 @@ export class Scratch {
 		return this.addrs.length;
 	}
 
-	/** `len` bytes of scratch, not initialized; ENOMEM (thrown as Errno) when the heap cannot grow. */
-	private reserve(len: number): number {
+	/**
+	 * `len` bytes of scratch, not initialized (what earlier calls left
+	 * there, as in a C stack buffer): for buffers the kernel only writes.
+	 * ENOMEM (thrown as Errno) when the heap cannot grow.
+	 */
+	reserve(len: number): number {
 		const size = Math.max(len, 1);
 		const sp = this.sp - (size + STACK_ALIGN - 1 - ((size + STACK_ALIGN - 1) % STACK_ALIGN));
 		if (this.sp !== 0 && sp >= this.mm.stackStart) {
@@ -154,7 +159,7 @@ export class Scratch {
 	/** Copies `len` bytes at `addr` back into `buf` (when `buf` is a JS array). */
 	copyBack(buf: Buf, addr: number, len: number): void {
 		if (typeof buf === "number" || len <= 0) return;
-		this.p.mm.copyFromUserTo(addr, len === buf.length ? buf : buf.subarray(0, len));
+		this.p.mm.copyFromUserTo(addr, buf, len);
 	}
 
 	/** Reads `len` bytes of scratch memory. */
@@ -202,9 +207,9 @@ const scratches = new WeakMap<Process, Scratch>();
 
 /** `p`'s scratch for synchronous calls (a new one after an execve). */
 function scratchOf(p: Process): Scratch {
-	let s = lastScratch;
-	if (s !== null && s.p === p && s.mm === p.mm) return s;
-	s = scratches.get(p);
+	const last = lastScratch;
+	if (last !== null && last.p === p && last.mm === p.mm) return last;
+	let s = scratches.get(p);
 	if (s === undefined || s.mm !== p.mm) {
 		s = new Scratch(p, true);
 		scratches.set(p, s);

@@ -34,19 +34,31 @@ export function close(fd: number): number {
 	return call((s) => rawSyscall(s.p, "close", [fd]));
 }
 
-/** A read-style call: the kernel fills `count` bytes at an address; `ret` bytes come back into `buf`. */
-function readInto(s: Scratch, buf: Buf, count: number, make: (addr: number) => number): number {
-	if (typeof buf === "number") return make(buf);
+/*
+ * A read-style call: the kernel fills up to `count` bytes at an address
+ * (readBuf: `buf` itself, or scratch for an array), and the `ret` bytes it
+ * wrote come back into the array (readDone).
+ */
+
+/** The address a read-style call writes to (scratch need not be zeroed: the kernel only writes it, and only what it wrote comes back). */
+function readBuf(s: Scratch, buf: Buf, count: number): number {
+	if (typeof buf === "number") return buf;
 	if (count > buf.length) throw new Errno(EFAULT);
-	const addr = s.alloc(count);
-	const ret = make(addr);
+	return s.reserve(count);
+}
+
+/** Hands the bytes a read-style call returned back to `buf`; returns `ret`. */
+function readDone(s: Scratch, buf: Buf, addr: number, ret: number): number {
 	if (ret > 0) s.copyBack(buf, addr, ret);
 	return ret;
 }
 
 /** read(2): up to `count` bytes at the file position into `buf`; returns the count read, 0 at end of file. */
 export function read(fd: number, buf: Buf, count: number): number {
-	return call((s) => readInto(s, buf, count, (addr) => rawSyscall(s.p, "read", [fd, addr, count])));
+	return call((s) => {
+		const addr = readBuf(s, buf, count);
+		return readDone(s, buf, addr, rawSyscall(s.p, "read", [fd, addr, count]));
+	});
 }
 
 /** write(2): `count` bytes of `buf`; returns the count written. */
@@ -56,7 +68,10 @@ export function write(fd: number, buf: Buf, count: number): number {
 
 /** pread(2) (pread64): read at `offset` without moving the file position. */
 export function pread(fd: number, buf: Buf, count: number, offset: number): number {
-	return call((s) => readInto(s, buf, count, (addr) => rawSyscall(s.p, "pread64", [fd, addr, count, offset])));
+	return call((s) => {
+		const addr = readBuf(s, buf, count);
+		return readDone(s, buf, addr, rawSyscall(s.p, "pread64", [fd, addr, count, offset]));
+	});
 }
 
 /** pwrite(2) (pwrite64): write at `offset` without moving the file position. */
@@ -127,7 +142,10 @@ export function symlink(target: PathArg, linkpath: PathArg): number {
 
 /** readlink(2): the target's bytes into `buf` (not NUL-terminated, truncated to `bufsiz`); returns their count. */
 export function readlink(path: PathArg, buf: Buf, bufsiz: number): number {
-	return call((s) => readInto(s, buf, bufsiz, (addr) => rawSyscall(s.p, "readlink", [s.str(path), addr, bufsiz])));
+	return call((s) => {
+		const addr = readBuf(s, buf, bufsiz);
+		return readDone(s, buf, addr, rawSyscall(s.p, "readlink", [s.str(path), addr, bufsiz]));
+	});
 }
 
 /** chdir(2). */

@@ -44,9 +44,20 @@ const LEGACY_MAP_MASK = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | 0
 const VMA_FLAGS = MAP_TYPE | MAP_ANONYMOUS | MAP_NORESERVE;
 
 const decoder = new TextDecoder();
+/** Copies up to this many bytes go byte by byte (a typed-array view costs more than the loop). */
+const SHORT_COPY = 64;
 
 function pageAlign(n: number): number {
 	return Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+}
+
+/**
+ * `addr % PAGE_SIZE` for an address (a non-negative integer): user
+ * addresses are above 2^31, where `%` is a floating-point remainder that
+ * costs a call; this is plain arithmetic.
+ */
+function pageOffset(addr: number): number {
+	return addr - Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
 }
 
 function isAddr(n: number): boolean {
@@ -241,7 +252,7 @@ export class AddressSpace {
 	copyFromUser(addr: number, len: number): Uint8Array {
 		if (!isAddr(addr) || !Number.isSafeInteger(len) || len < 0) fail(EFAULT);
 		if (len === 0) return new Uint8Array(0);
-		const off = addr % PAGE_SIZE;
+		const off = pageOffset(addr);
 		if (off + len <= PAGE_SIZE) {
 			const v = this.findVma(addr);
 			if (v === undefined || !protReadable(v.prot)) fail(EFAULT);
@@ -258,19 +269,21 @@ export class AddressSpace {
 	}
 
 	/**
-	 * copy_from_user() into a buffer the caller has: `out.length` bytes at
-	 * `addr`, with copyFromUser's EFAULT (and then `out` is untouched). It
-	 * saves the intermediate copy on the paths that copy straight on
-	 * (libc handing a result back to the program's array).
+	 * copy_from_user() into a buffer the caller has: `len` bytes at `addr`
+	 * into `out[0, len)`, with copyFromUser's EFAULT (and then `out` is
+	 * untouched). It saves the intermediate copy on the paths that copy
+	 * straight on (libc handing a result back to the program's array).
 	 */
-	copyFromUserTo(addr: number, out: Uint8Array): void {
-		const len = out.length;
-		const off = addr % PAGE_SIZE;
-		if (isAddr(addr) && len > 0 && off + len <= PAGE_SIZE) {
+	copyFromUserTo(addr: number, out: Uint8Array, len: number): void {
+		if (len > out.length) throw new RangeError(`copyFromUserTo: ${len} bytes do not fit in ${out.length}`);
+		const off = pageOffset(addr);
+		if (isAddr(addr) && Number.isSafeInteger(len) && len > 0 && off + len <= PAGE_SIZE) {
 			const v = this.findVma(addr);
 			if (v === undefined || !protReadable(v.prot)) fail(EFAULT);
 			const page = readPageOrFault(v, (addr - off - v.start) / PAGE_SIZE);
-			if (page === null) out.fill(0);
+			if (page === null) out.fill(0, 0, len);
+			// A few bytes copy faster one by one than through a subarray view.
+			else if (len <= SHORT_COPY) for (let i = 0; i < len; i++) out[i] = page[off + i]!;
 			else out.set(page.subarray(off, off + len));
 			return;
 		}
@@ -285,7 +298,7 @@ export class AddressSpace {
 		const len = data.length;
 		if (!isAddr(addr)) fail(EFAULT);
 		if (len === 0) return;
-		const off = addr % PAGE_SIZE;
+		const off = pageOffset(addr);
 		if (off + len <= PAGE_SIZE) {
 			const v = this.findVma(addr);
 			if (v === undefined || !protWritable(v.prot)) fail(EFAULT);
@@ -306,7 +319,7 @@ export class AddressSpace {
 	 * (nothing written then); within one page it needs no zero buffer.
 	 */
 	clearUser(addr: number, len: number): void {
-		const off = addr % PAGE_SIZE;
+		const off = pageOffset(addr);
 		if (isAddr(addr) && Number.isSafeInteger(len) && len > 0 && off + len <= PAGE_SIZE) {
 			const v = this.findVma(addr);
 			if (v === undefined || !protWritable(v.prot)) fail(EFAULT);
@@ -325,7 +338,7 @@ export class AddressSpace {
 		if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new RangeError(`getUser: size ${String(size)} is not 1, 2, 4 or 8`);
 		let b: Uint8Array;
 		let o = 0;
-		const off = addr % PAGE_SIZE;
+		const off = pageOffset(addr);
 		const v = isAddr(addr) && off + size <= PAGE_SIZE ? this.findVma(addr) : undefined;
 		if (v !== undefined && protReadable(v.prot)) {
 			const page = readPageOrFault(v, (addr - off - v.start) / PAGE_SIZE);
@@ -362,7 +375,7 @@ export class AddressSpace {
 		} else {
 			lo = value | 0;
 		}
-		const off = addr % PAGE_SIZE;
+		const off = pageOffset(addr);
 		const v = isAddr(addr) && off + size <= PAGE_SIZE ? this.findVma(addr) : undefined;
 		const direct = v !== undefined && protWritable(v.prot);
 		const b = direct ? writePageOrFault(v, (addr - off - v.start) / PAGE_SIZE) : new Uint8Array(size);
@@ -384,9 +397,13 @@ export class AddressSpace {
 		while (total < max) {
 			const v = this.findVma(cur);
 			if (v === undefined || !protReadable(v.prot)) fail(EFAULT);
-			const off = cur % PAGE_SIZE;
+			const off = pageOffset(cur);
 			const n = Math.min(max - total, PAGE_SIZE - off);
 			const page = readPageOrFault(v, (cur - off - v.start) / PAGE_SIZE);
+			if (total === 0 && page !== null) {
+				const again = sameStringAgain(page, off, n);
+				if (again !== null) return { str: again, terminated: true };
+			}
 			let nul = page === null ? 0 : page.indexOf(0, off) - off;
 			if (nul >= n) nul = -1;
 			if (nul >= 0) {
@@ -410,7 +427,7 @@ export class AddressSpace {
 	access(addr: number, len: number, write: boolean): boolean {
 		if (!isAddr(addr) || !Number.isSafeInteger(len) || len < 0) return false;
 		if (len === 0) return true;
-		const off = addr % PAGE_SIZE;
+		const off = pageOffset(addr);
 		if (off + len <= PAGE_SIZE) {
 			// One page (every small buffer): one VMA to look at, no range walk.
 			const v = this.findVma(addr);
@@ -452,7 +469,7 @@ export class AddressSpace {
 			const cur = addr + done;
 			let v = this.list[i]!;
 			if (cur >= v.end) v = this.list[++i]!;
-			const off = cur % PAGE_SIZE;
+			const off = pageOffset(cur);
 			const n = Math.min(len - done, PAGE_SIZE - off);
 			fn(v, (cur - off - v.start) / PAGE_SIZE, off, n, done);
 			done += n;
@@ -528,12 +545,39 @@ export class AddressSpace {
 	}
 }
 
+/**
+ * The short string strncpyFromUser decoded last, and where: the page
+ * object and the offset in it. libc builds a call's path at the same
+ * stack address every time; when that place holds the same bytes again
+ * (compared, with the NUL after them) the string is the same, with no
+ * search, hash or decoding.
+ */
+let lastPage: Uint8Array | null = null;
+let lastOff = 0;
+let lastString: InternEntry = { bytes: new Uint8Array(0), str: "" };
+
+/** The string last decoded at `page[off]`, if the same bytes and a NUL are there again within `n` bytes; else null. */
+function sameStringAgain(page: Uint8Array, off: number, n: number): string | null {
+	if (page !== lastPage || off !== lastOff) return null;
+	const b = lastString.bytes;
+	const len = b.length;
+	if (len >= n || page[off + len] !== 0) return null;
+	for (let i = 0; i < len; i++) if (page[off + i] !== b[i]) return null;
+	return lastString.str;
+}
+
+/** A decoded string and a copy of its bytes. */
+interface InternEntry {
+	bytes: Uint8Array;
+	str: string;
+}
+
 /** Strings up to this many bytes go through the decode cache. */
 const INTERN_MAX_LEN = 128;
 /** Entries the decode cache holds before it starts over. */
 const INTERN_ENTRIES = 256;
 /** Recently decoded short strings, by a hash of their bytes (FNV-1a). */
-const interned = new Map<number, { bytes: Uint8Array; str: string }>();
+const interned = new Map<number, InternEntry>();
 
 /**
  * `page[start, end)` decoded as UTF-8. Programs pass the same few paths
@@ -545,18 +589,25 @@ function decodeInterned(page: Uint8Array, start: number, end: number): string {
 	if (len > INTERN_MAX_LEN) return decoder.decode(page.subarray(start, end));
 	let h = 0x811c9dc5;
 	for (let i = start; i < end; i++) h = Math.imul(h ^ page[i]!, 0x01000193);
-	const hit = interned.get(h);
-	if (hit !== undefined && hit.bytes.length === len) {
-		const b = hit.bytes;
+	let entry = interned.get(h);
+	if (entry !== undefined && entry.bytes.length === len) {
+		const b = entry.bytes;
 		let i = 0;
 		while (i < len && b[i] === page[start + i]) i++;
-		if (i === len) return hit.str;
+		if (i !== len) entry = undefined;
+	} else {
+		entry = undefined;
 	}
-	const bytes = page.slice(start, end);
-	const str = decoder.decode(bytes);
-	if (interned.size >= INTERN_ENTRIES) interned.clear();
-	interned.set(h, { bytes, str });
-	return str;
+	if (entry === undefined) {
+		const bytes = page.slice(start, end);
+		entry = { bytes, str: decoder.decode(bytes) };
+		if (interned.size >= INTERN_ENTRIES) interned.clear();
+		interned.set(h, entry);
+	}
+	lastPage = page;
+	lastOff = start;
+	lastString = entry;
+	return entry.str;
 }
 
 function decodeChunks(chunks: Uint8Array[], total: number): string {

@@ -111,6 +111,14 @@ export function protWritable(prot: number): boolean {
  * from `start`, allocated on first write.
  */
 export class Vma {
+	/**
+	 * The private page used last and its index: programs touch the same
+	 * page again and again (a stack, a buffer), as a TLB knows, and this
+	 * saves the map lookup. Reset wherever `pages` loses or moves pages.
+	 */
+	private hotIdx = -1;
+	private hotPage: Uint8Array | undefined = undefined;
+
 	constructor(
 		public start: number,
 		public end: number,
@@ -138,8 +146,13 @@ export class Vma {
 	 */
 	readPage(idx: number): Uint8Array | null {
 		if (this.shared) return this.backing!.getPage(this.pgoff + idx);
+		if (idx === this.hotIdx) return this.hotPage!;
 		const page = this.pages.get(idx);
-		if (page !== undefined) return page;
+		if (page !== undefined) {
+			this.hotIdx = idx;
+			this.hotPage = page;
+			return page;
+		}
 		return this.backing === undefined ? null : this.backing.getPage(this.pgoff + idx);
 	}
 
@@ -151,12 +164,15 @@ export class Vma {
 	 */
 	writePage(idx: number): Uint8Array {
 		if (this.shared) return this.backing!.getPage(this.pgoff + idx);
+		if (idx === this.hotIdx) return this.hotPage!;
 		let page = this.pages.get(idx);
 		if (page === undefined) {
 			const src = this.backing?.getPage(this.pgoff + idx);
 			page = src === undefined ? new Uint8Array(PAGE_SIZE) : src.slice(0, PAGE_SIZE);
 			this.pages.set(idx, page);
 		}
+		this.hotIdx = idx;
+		this.hotPage = page;
 		return page;
 	}
 
@@ -179,6 +195,8 @@ export class Vma {
 	split(addr: number): Vma {
 		const k = (addr - this.start) / PAGE_SIZE;
 		const tail = new Vma(addr, this.end, this.prot, this.flags, this.backing === undefined ? 0 : this.pgoff + k, this.backing);
+		this.hotIdx = -1;
+		this.hotPage = undefined;
 		for (const [idx, page] of this.pages) {
 			if (idx >= k) {
 				tail.pages.set(idx - k, page);

@@ -51,8 +51,5 @@ export function installFd(p: Process, file: File, cloexec: boolean, minFd = 0): 
 
 /** get_unused_fd_flags() before the open: EMFILE when no fd below RLIMIT_NOFILE is free. */
 export function reserveFd(p: Process): void {
-	const fds = p.files.fds();
-	let free = 0;
-	while (free < fds.length && fds[free] === free) free++;
-	if (free >= p.nofile) throw new Errno(EMFILE);
+	if (p.files.lowestFree() >= p.nofile) throw new Errno(EMFILE);
 }
