@@ -27,7 +27,7 @@
  * so a skip exits 0.
  */
 import {
-	close, errno, execve, umount, fork, getopt, mkdir, open, optarg, printf, read, waitpid, write,
+	close, errno, execve, fork, getopt, mkdir, open, optarg, printf, read, umount, waitpid, write,
 	EEXIST, EPIPE, O_CREAT, O_NONBLOCK, O_RDONLY, O_TRUNC, O_WRONLY,
 } from "luosim/libc";
 import { KSFT_FAIL, KSFT_SKIP } from "luosim/ksft";
@@ -39,7 +39,7 @@ const KHO_CMDLINE = ["test_kho.enable=1"];
 
 const KERNEL = "/boot/vmlinuz";
 
-/** `exit N` inside the script: the EXIT trap (cleanup) still runs. */
+/** `exit N` inside the script. The EXIT trap (cleanup) still runs, and its ktap_finished sets the real status. */
 class ScriptExit {
 	constructor(readonly status: number) {}
 }
