@@ -27,6 +27,13 @@ function errnoOf(fn: () => unknown): number {
 	return 0;
 }
 
+/** A kernel with exactly `pages` free frames (boot reserves memory of its own: the first MiB, KHO scratch). */
+function tightKernel(pages: number): Kernel {
+	const k = new Machine({ memBytes: 64 * 1024 * 1024 }).boot();
+	while (k.buddy.nr_free_pages() > pages) k.buddy.alloc_pages(0);
+	return k;
+}
+
 function setup(k: Kernel = bootKernel()): { k: Kernel; f: File; used: () => number } {
 	const base = k.buddy.nr_free_pages();
 	const f = shmem_file_setup(k, "memfd:t", 0);
@@ -148,7 +155,7 @@ t.test("PUNCH_HOLE frees whole pages, zeroes partial ones, keeps the size", asyn
 });
 
 t.test("fallocate errors: other modes EOPNOTSUPP, EFBIG, ENOMEM with nothing allocated", async (t) => {
-	const { k, f, used } = setup(new Machine({ memBytes: 16 * P }).boot());
+	const { k, f, used } = setup(tightKernel(16));
 	t.equal(errnoOf(() => vfsFallocate(f, FALLOC_FL_ZERO_RANGE, 0, P)), EOPNOTSUPP);
 	t.equal(errnoOf(() => vfsFallocate(f, FALLOC_FL_UNSHARE_RANGE, 0, P)), EOPNOTSUPP);
 	t.equal(errnoOf(() => vfsFallocate(f, 0, Number.MAX_SAFE_INTEGER - 10, 100)), EFBIG);
@@ -161,7 +168,7 @@ t.test("fallocate errors: other modes EOPNOTSUPP, EFBIG, ENOMEM with nothing all
 });
 
 t.test("ENOMEM when the allocator runs out: a write is short, then fails; holes still read", async (t) => {
-	const { k, f, used } = setup(new Machine({ memBytes: 4 * P }).boot());
+	const { k, f, used } = setup(tightKernel(4));
 	t.equal(write(k, f, new Uint8Array(6 * P).fill(1), 0), 4 * P);
 	t.equal(used(), 4);
 	t.equal(errnoOf(() => write(k, f, "x", 5 * P)), ENOMEM);
