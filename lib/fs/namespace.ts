@@ -14,6 +14,12 @@ export class MountTable {
 	root: Mount | null = null;
 	/** parent mount → covered directory → the mount on it. */
 	private readonly children = new Map<Mount, Map<Inode, Mount>>();
+	/**
+	 * How many mounts sit on each covered directory (in any parent mount):
+	 * a walk asks at every step, and nearly every answer is "none", which
+	 * this gives in one lookup (d_mountpoint's DCACHE_MOUNTED flag).
+	 */
+	private readonly covered = new Map<Inode, number>();
 	/** Attached mounts in mount order (/proc/mounts order). */
 	private readonly attached = new Set<Mount>();
 	/** Counts changes of the tree (attach, detach): paths printed at one generation hold while it lasts. */
@@ -21,6 +27,7 @@ export class MountTable {
 
 	/** lookup_mnt(): the mount sitting on `inode` of `mnt`, if any. */
 	lookupMnt(mnt: Mount, inode: Inode): Mount | undefined {
+		if (!this.covered.has(inode)) return undefined;
 		return this.children.get(mnt)?.get(inode);
 	}
 
@@ -58,7 +65,11 @@ export class MountTable {
 		else {
 			let m = this.children.get(mnt.parent);
 			if (!m) this.children.set(mnt.parent, (m = new Map()));
-			m.set(mnt.mountpoint!, mnt);
+			const mp = mnt.mountpoint!;
+			const old = m.get(mp);
+			if (old !== undefined) this.uncover(old);
+			m.set(mp, mnt);
+			this.covered.set(mp, (this.covered.get(mp) ?? 0) + 1);
 		}
 		this.attached.add(mnt);
 	}
@@ -72,6 +83,7 @@ export class MountTable {
 			for (const c of this.childrenOf(m)) visit(c);
 		};
 		visit(mnt);
+		for (const m of out) if (m.parent && m.mountpoint && this.children.get(m.parent)?.get(m.mountpoint) === m) this.uncover(m);
 		for (const m of out) {
 			this.attached.delete(m);
 			this.children.delete(m);
@@ -79,6 +91,15 @@ export class MountTable {
 		if (mnt.parent) this.children.get(mnt.parent)?.delete(mnt.mountpoint!);
 		if (this.root === mnt) this.root = null;
 		return out;
+	}
+
+	/** `m` no longer sits on its mountpoint. */
+	private uncover(m: Mount): void {
+		const mp = m.mountpoint;
+		if (mp === null) return;
+		const n = (this.covered.get(mp) ?? 0) - 1;
+		if (n > 0) this.covered.set(mp, n);
+		else this.covered.delete(mp);
 	}
 
 	/** The attached mounts in mount order. */

@@ -66,7 +66,8 @@ export function userPrefix(mm: AddressSpace, addr: number, count: number, write:
 	}
 	const want = Math.min(count, MAX_RW_COUNT);
 	// Within one page (every small buffer) there is one page to ask about.
-	if (want <= PAGE_SIZE - (addr - Math.floor(addr / PAGE_SIZE) * PAGE_SIZE)) return want === 0 || mm.access(addr, want, write) ? want : 0;
+	const pageOff = addr - Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
+	if (want <= PAGE_SIZE - pageOff) return want === 0 || mm.access(addr, want, write) ? want : 0;
 	let ok = 0;
 	while (ok < want) {
 		const cur = addr + ok;

@@ -7,9 +7,9 @@
  * `callAsync()`): the body returns what the kernel returned (`-errno` on
  * failure); a negative value becomes -1 with `errno` set. JS values that
  * stand for C buffers (`Uint8Array`, strings, struct objects) are copied
- * into scratch heap memory of the calling process for the duration of the
- * call (so strace shows real addresses) and copied back where C would see
- * the kernel's writes.
+ * into scratch memory of the calling process (its libc stack, or malloc)
+ * for the duration of the call (so strace shows real addresses) and copied
+ * back where C would see the kernel's writes.
  */
 import { current } from "../kernel/current.ts";
 import { getSyscall, syscallAsync, syscallDef } from "../kernel/syscallTable.ts";
