@@ -1,4 +1,5 @@
 /** Entry point of the `luosim` command (see lib/cli/main.ts). */
+import { createInterface } from "node:readline";
 import { cliMain } from "../lib/cli/main.ts";
 
 const chunks: Buffer[] = [];
@@ -9,5 +10,7 @@ const code = await cliMain(process.argv.slice(2), {
 	stdout: (t) => void process.stdout.write(t),
 	stderr: (t) => void process.stderr.write(t),
 	stdin: chunks.length ? new Uint8Array(Buffer.concat(chunks)) : undefined,
+	lines: process.argv[2] === "sh" ? createInterface({ input: process.stdin, terminal: false }) : undefined,
+	interactive: process.argv[2] === "sh" && process.stdin.isTTY === true,
 });
 process.exitCode = code;

@@ -13,12 +13,14 @@ import { bootFromDump } from "../kexec/kexec_dump.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import { runSelftests } from "./selftests.ts";
 import { supportMatrix } from "./supportMatrix.ts";
+import { runShell } from "./sh.ts";
 
 /** Where the mirrored selftests live in this package. */
 export const SELFTESTS_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "selftests");
 
 export const USAGE = `usage: luosim run [--abi G] [--cmdline S] [--uid N] [--strace] [--dmesg] [--kexec [--via-file]] PROGRAM.ts [ARGS...]
        luosim selftests [--abi G] [NAME...]
+       luosim sh [--abi G] [--cmdline S] [--uid N]
        luosim syscalls
   G is one of: ${ABI_GENERATIONS.join(", ")}
 `;
@@ -31,6 +33,9 @@ export interface CliIo {
 	stdout: (text: string | Uint8Array) => void;
 	stderr: (text: string | Uint8Array) => void;
 	stdin?: Uint8Array;
+	/** `luosim sh`'s input, one command line per item, and whether it is a terminal (prompts). */
+	lines?: AsyncIterable<string>;
+	interactive?: boolean;
 }
 
 function parseAbi(v: string | undefined): AbiGeneration {
@@ -146,6 +151,37 @@ async function cmdBootFromDump(args: string[], io: CliIo): Promise<number> {
 	return r.exitCode;
 }
 
+async function cmdSh(args: string[], io: CliIo): Promise<number> {
+	let abi: AbiGeneration | undefined;
+	let cmdline = "";
+	let uid: number | undefined;
+	for (let i = 0; i < args.length; i++) {
+		const a = args[i]!;
+		if (a === "--abi") abi = parseAbi(args[++i]);
+		else if (a === "--cmdline") {
+			const v = args[++i];
+			if (v === undefined) throw new UsageError("option --cmdline needs a value");
+			cmdline = cmdline ? `${cmdline} ${v}` : v;
+		} else if (a === "--uid") uid = parseUid(args[++i]);
+		else throw new UsageError(`unknown option '${a}'`);
+	}
+	return runShell({
+		abi,
+		cmdline,
+		uid,
+		lines: io.lines ?? linesOf(io.stdin),
+		stdout: (t) => io.stdout(t),
+		stderr: (t) => io.stderr(t),
+		prompt: io.interactive ?? false,
+	});
+}
+
+async function* linesOf(data: Uint8Array | undefined): AsyncIterable<string> {
+	if (!data) return;
+	const text = new TextDecoder().decode(data);
+	yield* text.split("\n").filter((l, i, all) => i < all.length - 1 || l !== "");
+}
+
 async function cmdSelftests(args: string[], io: CliIo): Promise<number> {
 	let abis: readonly AbiGeneration[] = ABI_GENERATIONS;
 	const names: string[] = [];
@@ -169,6 +205,7 @@ export async function cliMain(argv: string[], io: CliIo): Promise<number> {
 		const [cmd, ...rest] = argv;
 		if (cmd === "run") return await cmdRun(rest, io);
 		if (cmd === "selftests") return await cmdSelftests(rest, io);
+		if (cmd === "sh") return await cmdSh(rest, io);
 		if (cmd === "__boot-from-dump") return await cmdBootFromDump(rest, io);
 		if (cmd === "syscalls") {
 			io.stdout(supportMatrix());
