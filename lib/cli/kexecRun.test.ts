@@ -6,6 +6,7 @@ import { cliMain, type CliIo } from "./main.ts";
 import { stage2Args } from "./kexecRun.ts";
 
 const PROGRAM = fileURLToPath(new URL("./testdata/two-stage.ts", import.meta.url));
+const SELF_KEXEC = fileURLToPath(new URL("./testdata/self-kexec.ts", import.meta.url));
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
 	let out = "";
@@ -63,6 +64,25 @@ t.test("run --kexec --via-file: stage 2 boots from the dump in another process",
 	t.ok(pid, "stage 2 ran");
 	t.not(Number(pid![1]), process.pid, "in another host process");
 	t.same(kexecDumpDirs(), before, "the dump is removed afterwards");
+});
+
+t.test("run --kexec --via-file: a program that kexecs itself in stage 1 goes through the file too", async (t) => {
+	const before = kexecDumpDirs();
+	const r = await cli(["run", "--kexec", "--via-file", SELF_KEXEC]);
+	t.equal(r.code, 0);
+	t.equal(r.err, "");
+	t.match(r.out, /stage 2 cmdline: kho=on liveupdate=on selfkexec=1\n/, "the program's own kexec, not the CLI's");
+	const pid = /stage 2 host pid: (\d+)\n/.exec(r.out);
+	t.ok(pid, "stage 2 ran");
+	t.not(Number(pid![1]), process.pid, "in another host process");
+	t.same(kexecDumpDirs(), before, "the dump is removed afterwards");
+});
+
+t.test("run --kexec without --via-file: a program's own kexec boots stage 2 in this process", async (t) => {
+	const r = await cli(["run", "--kexec", SELF_KEXEC]);
+	t.equal(r.code, 0);
+	t.match(r.out, /stage 2 cmdline: kho=on liveupdate=on selfkexec=1\n/);
+	t.match(r.out, new RegExp(`stage 2 host pid: ${process.pid}\\n`));
 });
 
 t.test("--via-file needs --kexec", async (t) => {

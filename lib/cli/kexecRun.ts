@@ -132,7 +132,12 @@ function runStage2Process(args: string[], opts: RunOptions): Promise<number> {
 	});
 }
 
-/** The two-stage run described above. */
+/**
+ * The two-stage run described above. With `viaFile` the machine's kexec
+ * hand-off goes to the dump file from the start, so a program that calls
+ * reboot(LINUX_REBOOT_CMD_KEXEC) itself in stage 1 kexecs through the file
+ * too, as the CLI's own kexec after stage 1 does.
+ */
 export async function runProgramKexec(main: ProgramMain, opts: KexecRunOptions): Promise<KexecRunOutcome> {
 	const argv = opts.argv ?? ["program"];
 	const machine = new Machine();
@@ -140,17 +145,14 @@ export async function runProgramKexec(main: ProgramMain, opts: KexecRunOptions):
 	let panicked = false;
 	machine.onReboot((ev) => (panicked ||= ev.kind === "panic"));
 	const k1 = machine.boot({ abi: opts.abi, cmdline: opts.cmdline, config: opts.config });
-	const stage1 = await runOnKernel(k1, main, { ...opts, argv });
-	if (!stage1.stopped && stage1.exitCode !== 0) return { exitCode: stage1.exitCode, kernel: k1 };
-	let ev = stage1.stopped;
-	let dir: string | null = null;
+	const dir = opts.viaFile ? mkdtempSync(join(tmpdir(), "luosim-kexec-")) : null;
+	const dump = dir === null ? null : join(dir, "machine.dump");
 	try {
+		if (dump !== null) machine.kexecHandoff = (jump): void => writeKexecDump(dump, machine.physmem, jump);
+		const stage1 = await runOnKernel(k1, main, { ...opts, argv });
+		if (!stage1.stopped && stage1.exitCode !== 0) return { exitCode: stage1.exitCode, kernel: k1 };
+		let ev = stage1.stopped;
 		if (!ev) {
-			if (opts.viaFile) {
-				dir = mkdtempSync(join(tmpdir(), "luosim-kexec-"));
-				const file = join(dir, "machine.dump");
-				machine.kexecHandoff = (jump): void => writeKexecDump(file, machine.physmem, jump);
-			}
 			const r = await loadAndKexec(k1, `${k1.cmdline.text} luo_stage=2`);
 			if (typeof r === "string") {
 				opts.stderr?.(new TextEncoder().encode(`luosim: ${r}\n`));
@@ -161,15 +163,16 @@ export async function runProgramKexec(main: ProgramMain, opts: KexecRunOptions):
 		if (panicked) return { exitCode: 1, kernel: ev.to ?? ev.from };
 		if (ev.kind !== "kexec") return { exitCode: 0, kernel: ev.from };
 		const args2 = [argv[0]!, ...stage2Args(argv.slice(1))];
-		if (dir !== null) {
+		if (dump !== null) {
 			const program = opts.programPath ?? argv[0]!;
-			const code = await runStage2Process(["__boot-from-dump", join(dir, "machine.dump"), ...(opts.stage2Flags ?? []), program, ...args2.slice(1)], opts);
+			const code = await runStage2Process(["__boot-from-dump", dump, ...(opts.stage2Flags ?? []), program, ...args2.slice(1)], opts);
 			return { exitCode: code, kernel: ev.from };
 		}
 		const k2 = ev.to!;
 		const stage2 = await runOnKernel(k2, main, { ...opts, argv: args2, stdin: undefined });
 		return { exitCode: panicked ? 1 : stage2.exitCode, kernel: stage2.stopped?.to ?? k2 };
 	} finally {
+		machine.kexecHandoff = null;
 		if (dir !== null) rmSync(dir, { recursive: true, force: true });
 	}
 }

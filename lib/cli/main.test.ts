@@ -2,6 +2,12 @@ import t from "tap";
 import { fileURLToPath } from "node:url";
 import { cliMain, type CliIo } from "./main.ts";
 import { runSelftests } from "./selftests.ts";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultConfig, type KernelConfig } from "../kernel/kernel.ts";
+import { UTS_RELEASE } from "../kernel/utsname.ts";
+import { KERNEL_IMAGE_HEADER_SIZE, KERNEL_IMAGE_SECTION_HEADER_SIZE, encodeImage, liveupdateVersionsOf } from "../kexec/image.ts";
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const EXIT3 = here("./testdata/exit3.ts");
@@ -116,4 +122,55 @@ t.test("selftests NAME runs that directory and exits 0 when it passes", async (t
 	const io = capture();
 	t.equal(await cliMain(["selftests", "--abi", "rfc-v2", "demo"], io), 0);
 	t.match(io.out(), /^ok 1 selftests: demo: devices$/m);
+});
+
+/** Host files holding images for `luosim versions`: a mainline one, one without memfd-v2, and a corrupt one. */
+function versionImages(): { good: string; old: string; corrupt: string } {
+	const dir = mkdtempSync(join(tmpdir(), "luosim-versions-"));
+	const write = (name: string, config: Partial<KernelConfig>): string => {
+		const c = { ...defaultConfig("mainline"), ...config };
+		const path = join(dir, name);
+		writeFileSync(path, encodeImage({ abi: "mainline", config: c, liveupdateVersions: liveupdateVersionsOf("mainline", c) }));
+		return path;
+	};
+	const good = write("vmlinuz", {});
+	const old = write("vmlinuz-old", { LIVEUPDATE_MEMFD: false });
+	const bytes = new Uint8Array(readFileSync(good));
+	const secHdr = KERNEL_IMAGE_HEADER_SIZE + KERNEL_IMAGE_SECTION_HEADER_SIZE;
+	const off = new DataView(bytes.buffer).getUint32(secHdr + 24, true);
+	bytes[off] ^= 0xff;
+	const corrupt = join(dir, "vmlinuz-corrupt");
+	writeFileSync(corrupt, bytes);
+	return { good, old, corrupt };
+}
+
+t.test("versions: an image listing every version of the running kernel is compatible, exit 0", async (t) => {
+	const io = capture();
+	const { good } = versionImages();
+	t.equal(await cliMain(["versions", good], io), 0);
+	t.equal(io.out(), `${good}: mainline ${UTS_RELEASE}\n  .liveupdate_versions: luo-v5 memfd-v2\n  running kernel (mainline): luo-v5 memfd-v2\n  compatible: lists all 2 versions of the running kernel\n`);
+});
+
+t.test("versions: an image lacking memfd-v2 is reported missing it, exit 1", async (t) => {
+	const io = capture();
+	const { good, old } = versionImages();
+	t.equal(await cliMain(["versions", good, old], io), 1);
+	t.match(io.out(), new RegExp(`${old}: mainline .*\\n  \\.liveupdate_versions: luo-v5\\n.*\\n  missing: memfd-v2\\n$`));
+});
+
+t.test("versions: a corrupted section is named on stderr, exit 3", async (t) => {
+	const io = capture();
+	const { corrupt } = versionImages();
+	t.equal(await cliMain(["versions", corrupt], io), 3);
+	t.equal(io.err(), `luosim versions: ${corrupt}: .liveupdate_versions: bad magic 0x4c5655af, expected 0x4c565550 ('LVUP')\n`);
+	t.equal(io.out(), "");
+});
+
+t.test("versions: a missing file is an error, and no IMAGE is a usage error", async (t) => {
+	const io = capture();
+	t.equal(await cliMain(["versions", "/nonexistent/vmlinuz"], io), 3);
+	t.equal(io.err(), "luosim versions: /nonexistent/vmlinuz: No such file or directory\n");
+	const io2 = capture();
+	t.equal(await cliMain(["versions"], io2), 2);
+	t.match(io2.err(), /^luosim: versions needs an IMAGE\n/);
 });

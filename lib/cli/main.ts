@@ -1,10 +1,10 @@
 /**
- * The `luosim` command line: `run`, `selftests` and `syscalls`.
+ * The `luosim` command line: `run`, `selftests`, `sh`, `versions` and `syscalls`.
  * Usage errors print a message and the usage to stderr and exit 2.
  */
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { ABI_GENERATIONS, type AbiGeneration } from "../kernel/kernel.ts";
 import { formatDmesgLine } from "../kernel/printk.ts";
 import { loadProgram, runProgram } from "./runProgram.ts";
@@ -14,6 +14,10 @@ import type { Kernel } from "../kernel/kernel.ts";
 import { runSelftests } from "./selftests.ts";
 import { supportMatrix } from "./supportMatrix.ts";
 import { runShell } from "./sh.ts";
+import { bootKernel } from "../kernel/machine.ts";
+import { BOOT_IMAGE_PATH, ImageFormatError, describeImage, parseImage, type KernelImage } from "../kexec/image.ts";
+import { O_RDONLY } from "../fs/fcntl.ts";
+import { luo_versions_compare } from "../liveupdate/mainline/luo_versions.ts";
 
 /** Where the mirrored selftests live in this package. */
 export const SELFTESTS_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "selftests");
@@ -21,6 +25,7 @@ export const SELFTESTS_ROOT = join(dirname(fileURLToPath(import.meta.url)), ".."
 export const USAGE = `usage: luosim run [--abi G] [--cmdline S] [--uid N] [--strace] [--dmesg] [--kexec [--via-file]] PROGRAM.ts [ARGS...]
        luosim selftests [--abi G] [NAME...]
        luosim sh [--abi G] [--cmdline S] [--uid N]
+       luosim versions [--abi G] IMAGE...
        luosim syscalls
   G is one of: ${ABI_GENERATIONS.join(", ")}
 `;
@@ -182,6 +187,59 @@ async function* linesOf(data: Uint8Array | undefined): AsyncIterable<string> {
 	yield* text.split("\n").filter((l, i, all) => i < all.length - 1 || l !== "");
 }
 
+/** The running kernel's image (/boot/vmlinuz of a fresh boot): its `.liveupdate_versions`. */
+function runningVersions(abi: AbiGeneration): string[] {
+	const k = bootKernel({ abi });
+	const f = k.vfs.open(null, BOOT_IMAGE_PATH, O_RDONLY);
+	try {
+		return parseImage(k.vfs.kernelRead(f, f.inode.size, 0)).liveupdateVersions ?? [];
+	} finally {
+		f.put();
+	}
+}
+
+/**
+ * `luosim versions [--abi G] IMAGE...` (seed 002's userspace check): for
+ * each image file, its `.liveupdate_versions` and what it lacks of the
+ * running kernel's (a fresh boot of G, default mainline, the generation
+ * that has the section). Exit 0 when every image lists them all, 1 when
+ * one lacks some, 3 when one cannot be read or parsed (said on stderr).
+ */
+async function cmdVersions(args: string[], io: CliIo): Promise<number> {
+	let abi: AbiGeneration = "mainline";
+	const images: string[] = [];
+	for (let i = 0; i < args.length; i++) {
+		const a = args[i]!;
+		if (a === "--abi") abi = parseAbi(args[++i]);
+		else if (a.startsWith("--")) throw new UsageError(`unknown option '${a}'`);
+		else images.push(a);
+	}
+	if (images.length === 0) throw new UsageError("versions needs an IMAGE");
+	const running = runningVersions(abi);
+	let status = 0;
+	for (const path of images) {
+		let img: KernelImage;
+		try {
+			img = describeImage(new Uint8Array(readFileSync(path)));
+		} catch (e) {
+			const msg = e instanceof ImageFormatError ? e.message : (e as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : String(e);
+			io.stderr(`luosim versions: ${path}: ${msg}\n`);
+			status = 3;
+			continue;
+		}
+		const cmp = luo_versions_compare(running, img.liveupdateVersions);
+		io.stdout(`${path}: ${img.abi} ${img.release}\n`);
+		io.stdout(`  .liveupdate_versions: ${img.liveupdateVersions === null ? "(none: built without CONFIG_LIVEUPDATE)" : img.liveupdateVersions.join(" ") || "(empty)"}\n`);
+		io.stdout(`  running kernel (${abi}): ${running.join(" ") || "(empty)"}\n`);
+		if (cmp.missing.length === 0) io.stdout(`  compatible: lists all ${running.length} versions of the running kernel\n`);
+		else {
+			io.stdout(`  missing: ${cmp.missing.join(" ")}\n`);
+			if (status === 0) status = 1;
+		}
+	}
+	return status;
+}
+
 async function cmdSelftests(args: string[], io: CliIo): Promise<number> {
 	let abis: readonly AbiGeneration[] = ABI_GENERATIONS;
 	const names: string[] = [];
@@ -206,6 +264,7 @@ export async function cliMain(argv: string[], io: CliIo): Promise<number> {
 		if (cmd === "run") return await cmdRun(rest, io);
 		if (cmd === "selftests") return await cmdSelftests(rest, io);
 		if (cmd === "sh") return await cmdSh(rest, io);
+		if (cmd === "versions") return await cmdVersions(rest, io);
 		if (cmd === "__boot-from-dump") return await cmdBootFromDump(rest, io);
 		if (cmd === "syscalls") {
 			io.stdout(supportMatrix());

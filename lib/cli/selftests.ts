@@ -6,19 +6,24 @@
  * merged stdout and stderr prefixed with `# `, then `ok`, `ok … # SKIP`,
  * `not ok … # TIMEOUT N seconds` or `not ok … # exit=N`.
  *
- * A directory under selftests/ is a target when it holds `tests.json`:
+ * A directory under selftests/, or one level further down (`liveupdate/rfc-v2`,
+ * as kselftest's nested TARGETS), is a target when it holds `tests.json`:
  * `{ "TEST_GEN_PROGS": ["name", …], "abi": ["rfc-v2", …] }` (programs are
  * `name.ts` beside it exporting main), plus the kernel's optional `settings`
  * file (`timeout=N`, default 45 s, counted on the virtual clock).
  * Optional fields: `"cmdline"`, appended to the generation's default
  * command line of every boot of the target (what a VM test's kernel is
  * booted with), and `"kexec": ["name", …]`, programs that run in two
- * stages across a reboot they make themselves (selftestsKexec.ts).
+ * stages across a reboot they make themselves (selftestsKexec.ts), and
+ * `"do_kexec": ["name", …]`, two-stage programs whose stage 1 exits and
+ * leaves the reboot to the operator: they run as `luosim run --kexec`
+ * runs them (kexecRun.ts: stage 1, do_kexec.sh's kexec, `name -s 2`).
  */
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadProgram, runProgram } from "./runProgram.ts";
 import { runKexecSelftest } from "./selftestsKexec.ts";
+import { runProgramKexec } from "./kexecRun.ts";
 import type { AbiGeneration } from "../kernel/kernel.ts";
 
 /** runner.sh's defaults. */
@@ -34,6 +39,7 @@ export interface SelftestTarget {
 	timeoutSec: number;
 	cmdline: string;
 	kexec: string[];
+	doKexec: string[];
 }
 
 interface Manifest {
@@ -41,6 +47,7 @@ interface Manifest {
 	abi: AbiGeneration[];
 	cmdline?: string;
 	kexec?: string[];
+	do_kexec?: string[];
 }
 
 /** Reads `settings` (kselftest format: `field=value` lines, `#` comments). */
@@ -56,14 +63,19 @@ function readTimeout(dir: string): number {
 	return timeout;
 }
 
-/** Every target under `root`, in directory-name order. */
+/** The subdirectories of `dir`, by name. */
+function subdirs(dir: string): string[] {
+	return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+}
+
+/** Every target under `root`, in directory-name order; a target may nest one level (kselftest's `liveupdate/rfc-v2`-style TARGETS). */
 export function findTargets(root: string): SelftestTarget[] {
 	const out: SelftestTarget[] = [];
-	for (const name of readdirSync(root).sort()) {
+	for (const name of subdirs(root).flatMap((d) => [d, ...subdirs(join(root, d)).map((sub) => `${d}/${sub}`)])) {
 		const manifest = join(root, name, "tests.json");
 		if (!existsSync(manifest)) continue;
 		const m = JSON.parse(readFileSync(manifest, "utf8")) as Manifest;
-		out.push({ dir: name, progs: m.TEST_GEN_PROGS, abi: m.abi, timeoutSec: readTimeout(join(root, name)), cmdline: m.cmdline ?? "", kexec: m.kexec ?? [] });
+		out.push({ dir: name, progs: m.TEST_GEN_PROGS, abi: m.abi, timeoutSec: readTimeout(join(root, name)), cmdline: m.cmdline ?? "", kexec: m.kexec ?? [], doKexec: m.do_kexec ?? [] });
 	}
 	return out;
 }
@@ -79,7 +91,7 @@ export interface SelftestRunOptions {
 
 function selected(names: readonly string[] | undefined, dir: string, prog: string): boolean {
 	if (!names || names.length === 0) return true;
-	return names.some((n) => n === dir || n === prog || n === `${dir}:${prog}` || n === `${dir}/${prog}`);
+	return names.some((n) => n === dir || n === prog || n === `${dir}:${prog}` || n === `${dir}/${prog}` || dir.startsWith(`${n}/`));
 }
 
 /** Prefixes every line of a stream with `# ` as prefix.pl does. */
@@ -124,6 +136,8 @@ export async function runSelftests(opts: SelftestRunOptions): Promise<number> {
 			const main = await loadProgram(path);
 			const exitCode = t.kexec.includes(prog)
 				? await runKexecSelftest(main, { abi: opts.abi, cmdline: t.cmdline, argv0: `./${prog}`, out: sink, timeoutSec: t.timeoutSec })
+				: t.doKexec.includes(prog)
+				? (await runProgramKexec(main, { abi: opts.abi, cmdline: t.cmdline, argv: [`./${prog}`], stdout: sink, stderr: sink })).exitCode
 				: (await runProgram(main, { abi: opts.abi, cmdline: t.cmdline, argv: [`./${prog}`], stdout: sink, stderr: sink, timeoutSec: t.timeoutSec })).exitCode;
 			prefix.end();
 			if (exitCode === 0) opts.out(`ok ${num} ${hdr}\n`);

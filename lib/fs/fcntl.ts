@@ -1,8 +1,9 @@
 /**
  * The kernel's open flags, fcntl commands, AT_* flags, whences and rename
  * flags (include/uapi/asm-generic/fcntl.h, include/uapi/linux/fcntl.h,
- * include/uapi/linux/fs.h), x86_64 values. libc has its own copy for
- * programs (lib/libc/fcntl.ts); this one is what kernel code imports.
+ * include/uapi/linux/fs.h), x86_64 values. libc (lib/libc/fcntl.ts)
+ * re-exports those whose glibc value is the same, and defines the others
+ * (O_LARGEFILE is 0 in userspace) itself.
  */
 
 export const O_ACCMODE = 0o3;

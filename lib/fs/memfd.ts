@@ -5,9 +5,11 @@
  *
  * The vm.memfd_noexec sysctl is 0 (its default): without MFD_EXEC or
  * MFD_NOEXEC_SEAL a memfd is executable (mode 0777). luosim is built
- * without hugetlbfs (CONFIG_HUGETLBFS=n), so MFD_HUGETLB passes the flag
- * and name checks and then fails with ENOSYS, as such a kernel's
- * hugetlb_file_setup() stub does.
+ * without huge pages (CONFIG_HUGETLBFS=n, CONFIG_HUGETLB_PAGE=n), so
+ * MFD_HUGETLB passes the flag and name checks and a free fd (EMFILE) and
+ * then fails with ENOSYS, as such a kernel's hugetlb_file_setup() stub
+ * does; mmap(MAP_HUGETLB) is EINVAL on the same kernel (kernel/syscalls/
+ * memory.ts) and /proc/meminfo has no HugePages lines.
  *
  * As in Linux, tmpfs regular files are shmem files too: F_GET_SEALS on
  * one reports F_SEAL_SEAL and F_ADD_SEALS is EPERM.
@@ -32,7 +34,7 @@ export { F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WR
 export const MFD_CLOEXEC = 0x0001;
 /** Allow F_ADD_SEALS (otherwise the file starts with F_SEAL_SEAL). */
 export const MFD_ALLOW_SEALING = 0x0002;
-/** Back the file with huge pages (ENOSYS here: no hugetlbfs). */
+/** Back the file with huge pages (ENOSYS here: no CONFIG_HUGETLBFS). */
 export const MFD_HUGETLB = 0x0004;
 /** Not executable (mode 0666) and F_SEAL_EXEC; implies sealing allowed. */
 export const MFD_NOEXEC_SEAL = 0x0008;

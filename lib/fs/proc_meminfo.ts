@@ -1,5 +1,5 @@
 /**
- * /proc/meminfo (fs/proc/meminfo.c, mm/hugetlb.c hugetlb_report_meminfo)
+ * /proc/meminfo (fs/proc/meminfo.c)
  * from the boot's buddy allocator: MemTotal is every frame not reserved
  * (totalram_pages), MemFree the frames on the free lists, Shmem the
  * frames in shmem page caches (memfds), which also count in Cached and,
@@ -7,7 +7,8 @@
  * reclaimable caches or watermarks, so MemAvailable equals MemFree; the
  * counters of things it does not model (slab, page tables, private
  * anonymous pages, which live outside the frames) read 0. The x86
- * DirectMap lines are left out.
+ * DirectMap lines are left out, and there are no HugePages lines: luosim
+ * is a kernel without CONFIG_HUGETLB_PAGE (see lib/fs/memfd.ts).
  */
 import { PAGE_SHIFT } from "../mm/physmem.ts";
 import { shmem_nr_pages } from "../mm/shmem.ts";
@@ -15,8 +16,6 @@ import type { Kernel } from "../kernel/kernel.ts";
 
 /** VMALLOC_TOTAL >> 10 with 4-level page tables (32 TiB). */
 const VMALLOC_TOTAL_KB = 34359738367;
-/** Hugepagesize: the x86_64 default huge page, 2 MiB. */
-const HPAGE_KB = 2048;
 
 /** show_val_kb(): a 16-column label, the pages in kB right-aligned in 8 columns. */
 function valKb(label: string, pages: number): string {
@@ -44,7 +43,5 @@ export function meminfoText(kernel: Kernel): string {
 		valKb("VmallocUsed:", 0), valKb("VmallocChunk:", 0), valKb("Percpu:", 0), `HardwareCorrupted: ${"0".padStart(5)} kB\n`,
 		valKb("AnonHugePages:", 0), valKb("ShmemHugePages:", 0), valKb("ShmemPmdMapped:", 0), valKb("FileHugePages:", 0),
 		valKb("FilePmdMapped:", 0),
-		...["HugePages_Total:", "HugePages_Free:", "HugePages_Rsvd:", "HugePages_Surp:"].map((l) => `${l.padEnd(19)}${"0".padStart(5)}\n`),
-		kb("Hugepagesize:", HPAGE_KB), kb("Hugetlb:", 0),
 	].join("");
 }

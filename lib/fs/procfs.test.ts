@@ -10,6 +10,8 @@ import { File, FMODE_READ, FMODE_WRITE } from "./file.ts";
 import { S_IFDIR, S_IFLNK, S_IFREG } from "./inode.ts";
 import { PROC_DEV, PROC_SUPER_MAGIC, fileDisplayName, procMount } from "./procfs.ts";
 import { openConsole } from "./console.ts";
+import { O_RDONLY } from "./fcntl.ts";
+import { inProcess } from "./syscalls/testing.ts";
 import { miscRegister, MISC_DYNAMIC_MINOR } from "./miscdev.ts";
 import type { Inode } from "./inode.ts";
 import type { Kernel } from "../kernel/kernel.ts";
@@ -74,7 +76,7 @@ function spawn(k: Kernel, argv: string[], uid = 0): Process {
 	return spawnProgram(k, () => 0, { argv, uid });
 }
 
-t.test("the proc superblock: one per kernel, 0555 root", async (t) => {
+t.test("the boot proc superblock: the same for every procMount call, 0555 root", async (t) => {
 	const k = bootKernel();
 	const sb = procMount(k);
 	t.equal(procMount(k), sb);
@@ -82,6 +84,26 @@ t.test("the proc superblock: one per kernel, 0555 root", async (t) => {
 	t.equal(sb.magic, PROC_SUPER_MAGIC);
 	t.equal(sb.dev, PROC_DEV);
 	t.equal(sb.root.mode, S_IFDIR | 0o555);
+});
+
+t.test("mounting proc again makes a new instance (Linux >= 5.8), even on /proc itself", async (t) => {
+	await inProcess((u) => {
+		const vfs = u.p.kernel.vfs;
+		const boot = vfs.lookup(u.p, "/proc").inode;
+		t.equal(u.sys("mount", "proc", "/proc", "proc", 0, 0), 0, "no EBUSY");
+		const again = vfs.lookup(u.p, "/proc").inode;
+		t.not(again, boot, "a new root stacked on the first mount");
+		t.not(again.sb.dev, PROC_DEV, "with an st_dev of its own");
+		u.sys("mkdir", "/tmp/p", 0o755);
+		t.equal(u.sys("mount", "proc", "/tmp/p", "proc", 0, 0), 0);
+		const third = vfs.lookup(u.p, "/tmp/p").inode;
+		t.not(third.sb.dev, again.sb.dev, "every instance has its own st_dev");
+		const buf = u.alloc(4096);
+		const fd = u.sys("openat", -100, "/tmp/p/cmdline", O_RDONLY, 0);
+		t.equal(u.text(buf, u.sys("read", fd, buf, 4096)), `${u.p.kernel.cmdline.text}\n`, "the same kernel state");
+		t.equal(u.sys("umount2", "/proc", 0), 0, "the new instance unmounts");
+		t.equal(vfs.lookup(u.p, "/proc").inode, boot, "and the boot one shows again");
+	});
 });
 
 t.test("/proc/cmdline is the command line and a newline, 0444", async (t) => {

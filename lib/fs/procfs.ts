@@ -23,7 +23,9 @@
  * opening pagemap do. Following a link is a magic link: it reopens the
  * open file itself (a memfd, an unlinked file), not a path made of its text.
  *
- * One proc superblock per kernel, whatever the number of mounts.
+ * Each mount of proc is an instance of its own (Linux >= 5.8): the first,
+ * which boot puts on /proc, has st_dev 0:23; the entries show the same
+ * kernel state in every instance.
  */
 import { Errno, EACCES, EINVAL, EIO, ENOENT, ESRCH } from "../kernel/errno.ts";
 import { currentOrNull } from "../kernel/current.ts";
@@ -197,10 +199,9 @@ function statusText(p: Process): string {
 	].join("\n");
 }
 
-function procState(kernel: Kernel): ProcState {
-	let st = states.get(kernel);
-	if (st) return st;
-	const sb: { fsType: string; dev: number; magic: number; root: Inode } = { fsType: "proc", dev: PROC_DEV, magic: PROC_SUPER_MAGIC, root: null as unknown as Inode };
+/** proc_fill_super(): a new proc instance of `kernel` with st_dev `dev`. */
+function procFillSuper(kernel: Kernel, dev: number): ProcState {
+	const sb: { fsType: string; dev: number; magic: number; root: Inode } = { fsType: "proc", dev, magic: PROC_SUPER_MAGIC, root: null as unknown as Inode };
 	const cache = new Map<string, Inode>();
 	const now = (): number => kernel.clock.nowNs();
 	const cached = (key: string, make: () => Inode): Inode => {
@@ -371,14 +372,34 @@ function procState(kernel: Kernel): ProcState {
 	});
 	root.parent = root;
 	sb.root = root;
-	st = { sb, cache };
-	states.set(kernel, st);
-	return st;
+	return { sb, cache };
 }
 
-/** proc_fill_super / mount -t proc: the kernel's proc superblock. */
+/** The kernel's first proc instance (the one boot mounts on /proc): its superblock. */
 export function procMount(kernel: Kernel): SuperBlock {
-	return procState(kernel).sb;
+	let st = states.get(kernel);
+	if (!st) states.set(kernel, (st = procFillSuper(kernel, PROC_DEV)));
+	return st.sb;
 }
 
-registerFilesystem({ name: "proc", mount: (kernel) => procMount(kernel) });
+/**
+ * Anonymous minors of the later proc instances start here, far above
+ * those tmpfs instances count up from (0:24), so no two share an st_dev.
+ */
+const PROC_EXTRA_MINOR = 0x1000;
+const extraInstances = new WeakMap<Kernel, number>();
+
+/**
+ * mount -t proc (proc_get_tree, Linux >= 5.8): every mount after the
+ * first is a new instance with its own st_dev and inodes, so mounting proc
+ * again, even on /proc itself, stacks a new mount instead of failing with
+ * EBUSY as a mount of the same superblock on its own root would.
+ */
+function procMountInstance(kernel: Kernel): SuperBlock {
+	if (!states.has(kernel)) return procMount(kernel);
+	const n = extraInstances.get(kernel) ?? 0;
+	extraInstances.set(kernel, n + 1);
+	return procFillSuper(kernel, makedev(0, PROC_EXTRA_MINOR + n)).sb;
+}
+
+registerFilesystem({ name: "proc", mount: (kernel) => procMountInstance(kernel) });

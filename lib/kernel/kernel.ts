@@ -37,7 +37,11 @@ export interface KernelConfig {
 	PROC_FS: boolean;
 	KEXEC_HANDOVER: boolean;
 	KEXEC_HANDOVER_DEBUGFS: boolean;
+	/** KHO on unless `kho=off` (kernel/liveupdate/Kconfig; mainline only, older KHO needs `kho=on`). */
+	KEXEC_HANDOVER_ENABLE_DEFAULT: boolean;
 	LIVEUPDATE: boolean;
+	/** The mainline memfd file handler, mm/memfd_luo.c (kernel/liveupdate/Kconfig: default LIVEUPDATE). */
+	LIVEUPDATE_MEMFD: boolean;
 	/** The LUO kernel selftest module (RFC v2 patch 13) / LIVEUPDATE_TEST upstream. */
 	LIVEUPDATE_SELFTESTS: boolean;
 }
@@ -50,13 +54,15 @@ export const DEFAULT_CMDLINE: Readonly<Record<AbiGeneration, string>> = {
 };
 
 /** The default config of each generation (its selftest `config` fragment). */
-export function defaultConfig(_abi: AbiGeneration): KernelConfig {
+export function defaultConfig(abi: AbiGeneration): KernelConfig {
 	return {
 		DEBUG_FS: true,
 		PROC_FS: true,
 		KEXEC_HANDOVER: true,
 		KEXEC_HANDOVER_DEBUGFS: true,
+		KEXEC_HANDOVER_ENABLE_DEFAULT: abi === "mainline",
 		LIVEUPDATE: true,
+		LIVEUPDATE_MEMFD: true,
 		LIVEUPDATE_SELFTESTS: true,
 	};
 }

@@ -15,8 +15,13 @@ import {
 	LIVEUPDATE_VER_HDR_MAGIC,
 	SECTION_IKCONFIG,
 	SECTION_LIVEUPDATE_VERSIONS,
+	ImageFormatError,
 	buildImage,
+	describeImage,
 	encodeImage,
+	encodeLiveupdateVersions,
+	liveupdateVersionsOf,
+	parseLiveupdateVersions,
 	formatIkconfig,
 	parseIkconfig,
 	parseImage,
@@ -122,6 +127,63 @@ t.test("anything else is ENOEXEC", async (t) => {
 	const ikOff = new DataView(good.buffer).getUint32(KERNEL_IMAGE_HEADER_SIZE + 24, true);
 	t.equal(parseErrno(patched(good, (_v, b) => (b[ikOff] = 0x3f))), ENOEXEC, "a bad .ikconfig line");
 	t.equal(parseImage(good).abi, "mainline", "the original still parses");
+});
+
+/** The message describeImage (or `parse`) gives for `bytes`; "" when it parses. */
+function why(bytes: Uint8Array, parse: (b: Uint8Array) => unknown = describeImage): string {
+	try {
+		parse(bytes);
+		return "";
+	} catch (e) {
+		if (e instanceof ImageFormatError) return e.message;
+		throw e;
+	}
+}
+
+t.test("a versions section shorter than its header is a truncation error", async (t) => {
+	t.equal(why(new Uint8Array(7), parseLiveupdateVersions), ".liveupdate_versions: truncated: 7 bytes, the header needs 8");
+});
+
+t.test("a versions section with a bad magic names the magic it found", async (t) => {
+	const sec = patched(encodeLiveupdateVersions(["memfd-v2"]), (v) => v.setUint32(0, 0x12345678, true));
+	t.equal(why(sec, parseLiveupdateVersions), ".liveupdate_versions: bad magic 0x12345678, expected 0x4c565550 ('LVUP')");
+});
+
+t.test("a versions section of another version is refused", async (t) => {
+	const sec = patched(encodeLiveupdateVersions([]), (v) => v.setUint32(4, 2, true));
+	t.equal(why(sec, parseLiveupdateVersions), ".liveupdate_versions: unsupported version 2, expected 1");
+});
+
+t.test("a versions section cut inside an entry is a truncation error", async (t) => {
+	const sec = encodeLiveupdateVersions(["luo-v5", "memfd-v2"]).subarray(0, 8 + 48 + 20);
+	t.equal(why(sec, parseLiveupdateVersions), ".liveupdate_versions: truncated: 68 bytes after the header is not a whole number of 48-byte entries");
+});
+
+t.test("an entry with no NUL in its 48 bytes is an unterminated string", async (t) => {
+	const sec = patched(encodeLiveupdateVersions(["luo-v5", "memfd-v2"]), (_v, b) => b.fill(0x41, 8 + 48, 8 + 96));
+	t.equal(why(sec, parseLiveupdateVersions), ".liveupdate_versions: entry 1 is not NUL-terminated within 48 bytes");
+});
+
+t.test("an entry with bytes after its NUL is not a zero-padded string", async (t) => {
+	const sec = patched(encodeLiveupdateVersions(["luo-v5"]), (_v, b) => (b[8 + 40] = 1));
+	t.equal(why(sec, parseLiveupdateVersions), ".liveupdate_versions: entry 0 is not a zero-padded UTF-8 string");
+});
+
+t.test("describeImage says why an image is not one, and the loader's parse says ENOEXEC", async (t) => {
+	const good = image("mainline", ["luo-v5"]);
+	t.equal(why(new TextEncoder().encode("#!/bin/sh\n")), "not a luosim kernel image: 10 bytes, the header needs 168");
+	t.equal(why(patched(good, (_v, b) => (b[0] = 0x4d))), 'not a luosim kernel image: no "LUOSIMKI" magic');
+	t.match(why(good.subarray(0, good.length - 1)), /^truncated or padded image/);
+	const lvHdr = KERNEL_IMAGE_HEADER_SIZE + KERNEL_IMAGE_SECTION_HEADER_SIZE;
+	const lvOff = new DataView(good.buffer).getUint32(lvHdr + 24, true);
+	const bad = patched(good, (v) => v.setUint32(lvOff, 0, true));
+	t.equal(why(bad), ".liveupdate_versions: bad magic 0x00000000, expected 0x4c565550 ('LVUP')");
+	t.equal(parseErrno(bad), ENOEXEC);
+});
+
+t.test("buildImage lists what the build links in: LUO's ABI and memfd-v2 for mainline", async (t) => {
+	t.same(parseImage(buildImage(bootKernel({ abi: "mainline" }))).liveupdateVersions, ["luo-v5", "memfd-v2"]);
+	t.same(liveupdateVersionsOf("v2", defaultConfig("v2")), []);
 });
 
 t.test("every boot installs its image at /boot/vmlinuz, 0644 root", async (t) => {

@@ -31,17 +31,22 @@
  * - `.liveupdate_versions`, present when CONFIG_LIVEUPDATE=y (the linker
  *   macro is empty otherwise): `struct liveupdate_ver_hdr { u32 magic
  *   (LIVEUPDATE_VER_HDR_MAGIC, 'LVUP'); u32 version (1); }` followed by
- *   N zero-padded 48-byte version strings (LIVEUPDATE_HNDL_COMPAT_LENGTH).
- *   Until the mainline generation lists its handlers, images carry the
- *   header with no entries.
+ *   N zero-padded 48-byte version strings (LIVEUPDATE_HNDL_COMPAT_LENGTH),
+ *   what the build links in (liveupdateVersionsOf): a mainline kernel lists
+ *   LUO's ABI ("luo-v5") and each built-in file handler ("memfd-v2" with
+ *   CONFIG_LIVEUPDATE_MEMFD); the seed-era generations predate seed 002 and
+ *   carry the header with no entries.
  *
  * Anything that does not parse as such an image is ENOEXEC: no loader
- * recognises it.
+ * recognises it. Tools that want to say why (`luosim versions`) call
+ * describeImage() and parseLiveupdateVersions(), which throw an
+ * ImageFormatError naming the defect.
  */
 import { Errno, ENOEXEC } from "../kernel/errno.ts";
 import type { AbiGeneration, Kernel, KernelConfig } from "../kernel/kernel.ts";
 import { UTS_RELEASE, UTS_VERSION } from "../kernel/utsname.ts";
 import { O_CREAT, O_TRUNC, O_WRONLY } from "../fs/fcntl.ts";
+import { LUO_ABI_COMPATIBLE } from "../liveupdate/mainline/luo_abi.ts";
 
 /** First bytes of every image. */
 export const KERNEL_IMAGE_MAGIC = "LUOSIMKI";
@@ -102,6 +107,27 @@ export interface ImageSpec {
 	liveupdateVersions?: readonly string[];
 }
 
+/** Why an image or its `.liveupdate_versions` section does not parse (the loader turns it into ENOEXEC). */
+export class ImageFormatError extends Error {}
+
+/**
+ * What the linker collects into `.liveupdate_versions` (seed 002): luo_core.c's
+ * LIVEUPDATE_SEC_VERSION(luo_ver, LUO_ABI_COMPATIBLE) and each
+ * LIVEUPDATE_FILE_HANDLER() of a built-in handler, with the Kconfig switch
+ * that builds it. The memfd string is MEMFD_LUO_FH_COMPATIBLE
+ * (lib/mm/memfd_luo_ser.ts; a test checks they agree).
+ */
+const LINKED_LIVEUPDATE_VERSIONS: readonly { abi: AbiGeneration; version: string; kconfig: keyof KernelConfig }[] = [
+	{ abi: "mainline", version: LUO_ABI_COMPATIBLE, kconfig: "LIVEUPDATE" },
+	{ abi: "mainline", version: "memfd-v2", kconfig: "LIVEUPDATE_MEMFD" },
+];
+
+/** The `.liveupdate_versions` entries of a build of `abi` with `config`: none without CONFIG_LIVEUPDATE. */
+export function liveupdateVersionsOf(abi: AbiGeneration, config: KernelConfig): string[] {
+	if (!config.LIVEUPDATE) return [];
+	return LINKED_LIVEUPDATE_VERSIONS.filter((e) => e.abi === abi && config[e.kconfig]).map((e) => e.version);
+}
+
 /** The generations an image may name (a Record, so the compiler checks it has them all). */
 const GENERATIONS: Readonly<Record<AbiGeneration, true>> = { "rfc-v2": true, v2: true, mainline: true };
 
@@ -152,7 +178,9 @@ const defaultKeys: Record<keyof KernelConfig, true> = {
 	PROC_FS: true,
 	KEXEC_HANDOVER: true,
 	KEXEC_HANDOVER_DEBUGFS: true,
+	KEXEC_HANDOVER_ENABLE_DEFAULT: true,
 	LIVEUPDATE: true,
+	LIVEUPDATE_MEMFD: true,
 	LIVEUPDATE_SELFTESTS: true,
 };
 
@@ -166,18 +194,48 @@ export function encodeLiveupdateVersions(entries: readonly string[]): Uint8Array
 	return out;
 }
 
-/** Parses `.liveupdate_versions`; null when the header or a slot is malformed. */
-export function decodeLiveupdateVersions(sec: Uint8Array): string[] | null {
-	if (sec.length < LIVEUPDATE_VER_HDR_SIZE || (sec.length - LIVEUPDATE_VER_HDR_SIZE) % LIVEUPDATE_HNDL_COMPAT_LENGTH !== 0) return null;
+function hex32(n: number): string {
+	return `0x${n.toString(16).padStart(8, "0")}`;
+}
+
+/**
+ * Parses `.liveupdate_versions` as seed 002's parser does (magic, version,
+ * then 48-byte NUL-terminated strings). ImageFormatError for a section
+ * shorter than its header, a bad magic, a version other than 1, a size
+ * that is not a whole number of slots, a slot with no NUL, bytes after a
+ * NUL that are not zero, or text that is not UTF-8.
+ */
+export function parseLiveupdateVersions(sec: Uint8Array): string[] {
+	const what = SECTION_LIVEUPDATE_VERSIONS;
+	if (sec.length < LIVEUPDATE_VER_HDR_SIZE) throw new ImageFormatError(`${what}: truncated: ${sec.length} bytes, the header needs ${LIVEUPDATE_VER_HDR_SIZE}`);
 	const v = new DataView(sec.buffer, sec.byteOffset, sec.byteLength);
-	if (v.getUint32(0, true) !== LIVEUPDATE_VER_HDR_MAGIC || v.getUint32(4, true) !== LIVEUPDATE_VER_HDR_VER) return null;
+	const magic = v.getUint32(0, true);
+	if (magic !== LIVEUPDATE_VER_HDR_MAGIC) throw new ImageFormatError(`${what}: bad magic ${hex32(magic)}, expected ${hex32(LIVEUPDATE_VER_HDR_MAGIC)} ('LVUP')`);
+	const version = v.getUint32(4, true);
+	if (version !== LIVEUPDATE_VER_HDR_VER) throw new ImageFormatError(`${what}: unsupported version ${version}, expected ${LIVEUPDATE_VER_HDR_VER}`);
+	const body = sec.length - LIVEUPDATE_VER_HDR_SIZE;
+	if (body % LIVEUPDATE_HNDL_COMPAT_LENGTH !== 0)
+		throw new ImageFormatError(`${what}: truncated: ${body} bytes after the header is not a whole number of ${LIVEUPDATE_HNDL_COMPAT_LENGTH}-byte entries`);
 	const out: string[] = [];
-	for (let off = LIVEUPDATE_VER_HDR_SIZE; off < sec.length; off += LIVEUPDATE_HNDL_COMPAT_LENGTH) {
+	for (let i = 0; i < body / LIVEUPDATE_HNDL_COMPAT_LENGTH; i++) {
+		const off = LIVEUPDATE_VER_HDR_SIZE + i * LIVEUPDATE_HNDL_COMPAT_LENGTH;
+		const slot = sec.subarray(off, off + LIVEUPDATE_HNDL_COMPAT_LENGTH);
+		if (slot.indexOf(0) < 0) throw new ImageFormatError(`${what}: entry ${i} is not NUL-terminated within ${LIVEUPDATE_HNDL_COMPAT_LENGTH} bytes`);
 		const s = getString(sec, off, LIVEUPDATE_HNDL_COMPAT_LENGTH);
-		if (s === null) return null;
+		if (s === null) throw new ImageFormatError(`${what}: entry ${i} is not a zero-padded UTF-8 string`);
 		out.push(s);
 	}
 	return out;
+}
+
+/** Parses `.liveupdate_versions`; null when parseLiveupdateVersions() finds a defect. */
+export function decodeLiveupdateVersions(sec: Uint8Array): string[] | null {
+	try {
+		return parseLiveupdateVersions(sec);
+	} catch (e) {
+		if (e instanceof ImageFormatError) return null;
+		throw e;
+	}
 }
 
 /** Lays out an image of `spec` in the format above. */
@@ -210,59 +268,74 @@ export function encodeImage(spec: ImageSpec): Uint8Array {
 	return out;
 }
 
-/** The image of the running kernel: its generation, release and configuration. */
-export function buildImage(kernel: Kernel, liveupdateVersions: readonly string[] = []): Uint8Array {
+/** The image of the running kernel: its generation, release, configuration and linked-in LUO versions. */
+export function buildImage(kernel: Kernel, liveupdateVersions: readonly string[] = liveupdateVersionsOf(kernel.abi, kernel.config)): Uint8Array {
 	return encodeImage({ abi: kernel.abi, config: kernel.config, liveupdateVersions });
 }
 
-function noexec(): never {
-	throw new Errno(ENOEXEC);
+function bad(why: string): never {
+	throw new ImageFormatError(why);
 }
 
 /**
- * The loader's probe and parse (bzImage64_probe + load): the image's
- * description, or ENOEXEC for anything that is not a well-formed image of
- * a generation luosim has.
+ * Parses an image and says what is wrong with one that does not parse:
+ * ImageFormatError naming the defect (not an image, truncated, a bad
+ * header field, a bad section table, a malformed section).
  */
-export function parseImage(bytes: Uint8Array): KernelImage {
-	if (bytes.length < KERNEL_IMAGE_HEADER_SIZE) noexec();
+export function describeImage(bytes: Uint8Array): KernelImage {
+	if (bytes.length < KERNEL_IMAGE_HEADER_SIZE) bad(`not a luosim kernel image: ${bytes.length} bytes, the header needs ${KERNEL_IMAGE_HEADER_SIZE}`);
 	const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-	for (let i = 0; i < KERNEL_IMAGE_MAGIC.length; i++) if (bytes[i] !== KERNEL_IMAGE_MAGIC.charCodeAt(i)) noexec();
+	for (let i = 0; i < KERNEL_IMAGE_MAGIC.length; i++) if (bytes[i] !== KERNEL_IMAGE_MAGIC.charCodeAt(i)) bad(`not a luosim kernel image: no "${KERNEL_IMAGE_MAGIC}" magic`);
 	const formatVersion = v.getUint32(8, true);
-	if (formatVersion !== KERNEL_IMAGE_VERSION || v.getUint32(12, true) !== bytes.length) noexec();
+	if (formatVersion !== KERNEL_IMAGE_VERSION) bad(`unsupported image format version ${formatVersion}, expected ${KERNEL_IMAGE_VERSION}`);
+	if (v.getUint32(12, true) !== bytes.length) bad(`truncated or padded image: the header says ${v.getUint32(12, true)} bytes, the file has ${bytes.length}`);
 	const gen = getString(bytes, GEN_OFF, GEN_LEN);
-	if (gen === null || !Object.hasOwn(GENERATIONS, gen)) noexec();
+	if (gen === null || !Object.hasOwn(GENERATIONS, gen)) bad(`unknown generation ${JSON.stringify(gen)}`);
 	const release = getString(bytes, RELEASE_OFF, RELEASE_LEN);
 	const version = getString(bytes, UTSVER_OFF, UTSVER_LEN);
-	if (!release || version === null) noexec();
+	if (!release || version === null) bad("malformed release or version string");
 	const n = v.getUint32(NSECT_OFF, true);
-	if (n > KERNEL_IMAGE_MAX_SECTIONS || v.getUint32(NSECT_OFF + 4, true) !== 0) noexec();
+	if (n > KERNEL_IMAGE_MAX_SECTIONS || v.getUint32(NSECT_OFF + 4, true) !== 0) bad(`bad section count ${n} (at most ${KERNEL_IMAGE_MAX_SECTIONS})`);
 	const dataStart = KERNEL_IMAGE_HEADER_SIZE + n * KERNEL_IMAGE_SECTION_HEADER_SIZE;
-	if (dataStart > bytes.length) noexec();
+	if (dataStart > bytes.length) bad("truncated section table");
 	const sections = new Map<string, Uint8Array>();
 	for (let i = 0; i < n; i++) {
 		const h = KERNEL_IMAGE_HEADER_SIZE + i * KERNEL_IMAGE_SECTION_HEADER_SIZE;
 		const name = getString(bytes, h, SECT_NAME_LEN);
 		const off = v.getUint32(h + SECT_NAME_LEN, true);
 		const size = v.getUint32(h + SECT_NAME_LEN + 4, true);
-		if (!name || sections.has(name) || off % 8 !== 0 || off < dataStart || off + size > bytes.length) noexec();
+		if (!name || sections.has(name)) bad(`section ${i}: missing or duplicate name`);
+		if (off % 8 !== 0 || off < dataStart || off + size > bytes.length) bad(`section ${name}: bytes ${off}..${off + size} are not inside the image`);
 		sections.set(name, bytes.slice(off, off + size));
 	}
 	let config: Partial<KernelConfig> = {};
 	const ik = sections.get(SECTION_IKCONFIG);
 	if (ik) {
-		let text: string;
+		let text = "";
 		try {
 			text = decoder.decode(ik);
 		} catch {
-			noexec();
+			bad(`${SECTION_IKCONFIG}: not UTF-8 text`);
 		}
-		config = parseIkconfig(text) ?? noexec();
+		config = parseIkconfig(text) ?? bad(`${SECTION_IKCONFIG}: a line is not a .config line`);
 	}
-	let liveupdateVersions: string[] | null = null;
 	const lv = sections.get(SECTION_LIVEUPDATE_VERSIONS);
-	if (lv) liveupdateVersions = decodeLiveupdateVersions(lv) ?? noexec();
+	const liveupdateVersions = lv ? parseLiveupdateVersions(lv) : null;
 	return { formatVersion, abi: gen as AbiGeneration, release, version, config, liveupdateVersions, sections };
+}
+
+/**
+ * The loader's probe and parse (bzImage64_probe + load): the image's
+ * description, or ENOEXEC for anything that is not a well-formed image of
+ * a generation luosim has (describeImage() says why).
+ */
+export function parseImage(bytes: Uint8Array): KernelImage {
+	try {
+		return describeImage(bytes);
+	} catch (e) {
+		if (e instanceof ImageFormatError) throw new Errno(ENOEXEC);
+		throw e;
+	}
 }
 
 /**

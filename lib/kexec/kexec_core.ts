@@ -14,10 +14,15 @@
  * (notifier_from_errno, NOTIFY_BAD) vetoes it and reboot(2) fails with
  * that errno, before anything has stopped, as liveupdate_reboot() aborts
  * the kexec in the seed. Restart, halt and power-off cannot be vetoed;
- * their notifiers' results are ignored, as Linux ignores them. (In the
- * seed liveupdate_reboot() runs before kernel_kexec() checks that an image
- * is loaded; here the check comes first, so with nothing loaded the chain
- * is not called.)
+ * their notifiers' results are ignored, as Linux ignores them.
+ *
+ * liveupdate_reboot() (lib/liveupdate/liveupdate.ts: LUO's freeze when it
+ * is PREPARED) runs in kernel_kexec() after the image check and before the
+ * notifiers, where mainline's kernel_kexec() calls it; its error aborts the
+ * kexec and reboot(2) returns it. (Seed 000 patch 12 calls it from the
+ * reboot syscall just before kernel_kexec(), i.e. before the image check:
+ * there a kexec with nothing loaded froze LUO and then failed with EINVAL;
+ * here it fails with EINVAL and LUO stays PREPARED.)
  *
  * luosim has one CPU and runs kernel code to completion, so kexec_mutex
  * is never contended: no EBUSY.
@@ -26,6 +31,7 @@ import { Errno, EINVAL } from "../kernel/errno.ts";
 import { KERN_EMERG, KERN_NOTICE } from "../kernel/printk.ts";
 import { BlockingNotifierHead, notifier_to_errno, type NotifierBlock } from "../kho/notifier.ts";
 import { parseImage, type KernelImage } from "./image.ts";
+import { liveupdate_reboot } from "../liveupdate/liveupdate.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import type { KexecJump, RebootEvent } from "./reboot_event.ts";
 
@@ -87,14 +93,17 @@ export function unregister_reboot_notifier(kernel: Kernel, nb: RebootNotifierBlo
 }
 
 /**
- * kernel_kexec(): EINVAL with nothing loaded; a vetoing reboot notifier's
- * errno; otherwise "Starting new kernel" and the Machine jumps: this
- * kernel stops and the loaded one boots on the same memory.
+ * kernel_kexec(): EINVAL with nothing loaded; liveupdate_reboot()'s error
+ * (a failed LUO freeze); a vetoing reboot notifier's errno; otherwise
+ * "Starting new kernel" and the Machine jumps: this kernel stops and the
+ * loaded one boots on the same memory.
  */
 export function kernel_kexec(kernel: Kernel): RebootEvent {
 	const st = kexecState(kernel);
 	const jump = st.image;
 	if (!jump) throw new Errno(EINVAL);
+	const luoErr = liveupdate_reboot(kernel);
+	if (luoErr) throw new Errno(-luoErr);
 	const err = notifier_to_errno(st.rebootChain.call(SYS_RESTART, "kexec reboot"));
 	if (err) throw new Errno(-err);
 	kernel.printk(KERN_NOTICE, "kexec_core: Starting new kernel");

@@ -25,7 +25,7 @@ t.test("loads /boot/vmlinuz with its command line", async (t) => {
 		t.equal(img.cmdline, "liveupdate=on luo_stage=2");
 		t.equal(img.parsed.abi, "mainline");
 		t.same(img.boot, { abi: "mainline", config: u.kernel.config, fullCmdline: "liveupdate=on luo_stage=2" });
-		t.equal(img.handoverPhys, null, "no KHO brought up in this kernel: nothing handed over");
+		t.not(img.handoverPhys, null, "mainline brings KHO up by default (KEXEC_HANDOVER_ENABLE_DEFAULT): its handover is taken at load");
 		t.ok(u.kernel.log.all().some((r) => r.text.startsWith("kexec_file: kernel: ")), "KEXEC_FILE_DEBUG logs");
 	}, { boot: { abi: "mainline" } });
 });

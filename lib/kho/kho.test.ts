@@ -9,7 +9,8 @@ t.test("kho=on (the rfc-v2 default command line) enables KHO; kho=off or no kho=
 	t.ok(kho_is_enabled(bootKho()), "rfc-v2 boots with kho=on");
 	for (const cmdline of ["kho=1", "kho=y", "kho=on", "kho=off kho=on"]) t.ok(kho_is_enabled(bootKho({ cmdline })), cmdline);
 	for (const cmdline of ["kho=off", "kho=0", "kho=n", "kho=on kho=off"]) t.notOk(kho_is_enabled(bootKho({ cmdline })), cmdline);
-	t.notOk(kho_is_enabled(bootKho({ abi: "mainline" })), "mainline's default command line has no kho=");
+	t.ok(kho_is_enabled(bootKho({ abi: "mainline" })), "mainline: on by default (CONFIG_KEXEC_HANDOVER_ENABLE_DEFAULT)");
+	t.notOk(kho_is_enabled(bootKho({ abi: "mainline", config: { KEXEC_HANDOVER_ENABLE_DEFAULT: false } })), "mainline without the default needs kho=on");
 });
 
 t.test("a bare or unparsable kho= is a malformed early option and changes nothing", async (t) => {

@@ -21,6 +21,8 @@ import { kho_finalize_fops, kho_out_alloc_fdt } from "./kho_out.ts";
 import { khoPopulate } from "./kho_in.ts";
 import { kho_parse_scratch_size, kho_reserve_scratch, kho_scratch_default_params, kho_scratch_release, type KhoScratch, type KhoScratchParams } from "./kho_scratch.ts";
 import { khoState } from "./kho_state.ts";
+import { khoPopulateMainline } from "./mainline/kho_in.ts";
+import { kho_init_mainline } from "./mainline/kho_init.ts";
 
 export {
 	KEXEC_KHO_ABORT,
@@ -45,7 +47,11 @@ export { NOTIFY_BAD, NOTIFY_DONE, NOTIFY_OK, NOTIFY_STOP, NOTIFY_STOP_MASK, noti
 /** The first 1 MiB: never handed out on x86 (setup_arch reserves it). */
 const X86_RESERVED_LOW_BYTES = 1024 * 1024;
 
-/** kho_is_enabled(): KHO is configured, `kho=on`, and its boot-time setup worked. */
+/**
+ * kho_is_enabled(): KHO is configured, enabled (`kho=`, default
+ * CONFIG_KEXEC_HANDOVER_ENABLE_DEFAULT) and its boot-time setup worked.
+ * One answer for both eras: the flag lives in the shared state.
+ */
 export function kho_is_enabled(kernel: Kernel): boolean {
 	return kernel.config.KEXEC_HANDOVER && khoState(kernel).enable;
 }
@@ -122,6 +128,11 @@ function kho_init(kernel: Kernel): void {
  * memory, reserves what was preserved and poisons the rest (khoPopulate);
  * a first boot with `kho=on` reserves fresh scratch areas instead. Also
  * reserves the first 1 MiB, as x86 does. Called once per kernel.
+ *
+ * The era follows `kernel.abi`: "mainline" reads and builds mainline KHO
+ * (lib/kho/mainline/: radix map, "kho-v4" root FDT, no finalize); the
+ * seed generations ("rfc-v2", "v2") the finalize-era KHO of this file.
+ * `kho=` defaults to CONFIG_KEXEC_HANDOVER_ENABLE_DEFAULT in both.
  */
 export function khoInit(kernel: Kernel, handoverPhys: number | null): void {
 	const st = khoState(kernel);
@@ -129,18 +140,21 @@ export function khoInit(kernel: Kernel, handoverPhys: number | null): void {
 	st.booted = true;
 	x86_reserve_low_memory(kernel);
 	const params: KhoScratchParams = kho_scratch_default_params();
+	const mainline = kernel.abi === "mainline";
 	if (kernel.config.KEXEC_HANDOVER) {
+		st.enable = kernel.config.KEXEC_HANDOVER_ENABLE_DEFAULT;
 		earlyParam(kernel, "kho", (v) => {
 			st.enable = kstrtobool(v ?? "");
 		});
 		earlyParam(kernel, "kho_scratch", (v) => kho_parse_scratch_size(kernel, v, params));
 	}
-	if (handoverPhys !== null) khoPopulate(kernel, handoverPhys);
+	if (handoverPhys !== null) (mainline ? khoPopulateMainline : khoPopulate)(kernel, handoverPhys);
 	if (!kernel.config.KEXEC_HANDOVER) return;
 	if (!st.in.scratchPhys && st.enable) {
 		const areas = kho_reserve_scratch(kernel.buddy, params);
 		if (areas) st.scratch = areas;
 		else st.enable = false;
 	}
-	kho_init(kernel);
+	if (mainline) kho_init_mainline(kernel);
+	else kho_init(kernel);
 }

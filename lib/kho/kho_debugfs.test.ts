@@ -1,5 +1,6 @@
 import t from "tap";
 import {
+	KEXEC_KHO_ABORT,
 	KEXEC_KHO_FINALIZE,
 	kho_add_subtree,
 	kho_finalize,
@@ -15,7 +16,7 @@ import {
 import { khoState } from "./kho_state.ts";
 import { bootKho, craftHandover, dmesg, errnoOf, kexec, makeSubFdt, readBytes, readText, writeText } from "./testing.ts";
 import { run } from "../kernel/testing.ts";
-import { EACCES, EEXIST, EINVAL, EIO, ENOENT, ERANGE } from "../kernel/errno.ts";
+import { EACCES, EBUSY, EEXIST, EINVAL, EIO, ENOENT, ERANGE } from "../kernel/errno.ts";
 import { S_IFDIR, S_IFREG } from "../fs/inode.ts";
 import { O_RDONLY } from "../fs/fcntl.ts";
 import { PAGE_SIZE, PFN_PHYS } from "../mm/physmem.ts";
@@ -107,6 +108,19 @@ t.test("a failing notifier fails the finalize write with its errno and leaves 0"
 	fail = false;
 	writeText(k, `${D}/out/finalize`, "1");
 	t.ok(exists(k, `${D}/out/sub_fdts/LUO`));
+});
+
+t.test("a failing ABORT notifier fails the 0 write with its errno and leaves 1", async (t) => {
+	const k = bootKho();
+	let fail = true;
+	register_kho_notifier(k, { notifier_call: (_nb, ev) => (ev === KEXEC_KHO_ABORT && fail ? notifier_from_errno(-EBUSY) : NOTIFY_DONE) });
+	writeText(k, `${D}/out/finalize`, "1");
+	t.equal(errnoOf(() => writeText(k, `${D}/out/finalize`, "0")), EBUSY);
+	t.equal(readText(k, `${D}/out/finalize`), "1\n");
+	t.ok(exists(k, `${D}/out/fdt`), "the finalized tree stays visible");
+	fail = false;
+	t.equal(writeText(k, `${D}/out/finalize`, "0"), 1);
+	t.equal(readText(k, `${D}/out/finalize`), "0\n");
 });
 
 t.test("scratch_phys and scratch_len list the areas in hex, one per line; writes are EINVAL", async (t) => {

@@ -81,7 +81,12 @@ export function kho_out_update_debugfs_fdt(kernel: Kernel): number {
 	return 0;
 }
 
-function scratchFops(field: "addr" | "size"): FileOperations {
+/**
+ * out/scratch_phys (`addr`) and out/scratch_len (`size`): DEFINE_SHOW_ATTRIBUTE
+ * files printing one "0x%llx" line per scratch area; the file's private
+ * data is the kernel. Mainline KHO's debugfs uses them too.
+ */
+export function scratchFops(field: "addr" | "size"): FileOperations {
 	const show = (file: File): Uint8Array =>
 		new TextEncoder().encode(khoState(file.private_data as Kernel).scratch.map((a) => `${hex(a[field])}\n`).join(""));
 	return {

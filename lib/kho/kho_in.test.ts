@@ -21,10 +21,11 @@ import {
 } from "./kho.ts";
 import { bootKho, craftHandover, dmesg, errnoOf, kexec, makeSubFdt } from "./testing.ts";
 import { Machine } from "../kernel/machine.ts";
-import { EINVAL, ENOENT } from "../kernel/errno.ts";
+import { EFAULT, EINVAL, ENOENT } from "../kernel/errno.ts";
 import { folio_address, folio_alloc, folio_order, folio_pfn, folio_ref_count, type Folio } from "../mm/folio.ts";
 import { PAGE_POISON, PAGE_SIZE, PFN_PHYS } from "../mm/physmem.ts";
 import { dumpTo, loadFrom } from "../mm/physmem_dump.ts";
+import { KhoMemTrack, kho_mem_serialize } from "./kho_mem.ts";
 import { cpu_to_le64, fdt_begin_node, fdt_end_node, fdt_node_check_compatible, fdt_property } from "../fdt/libfdt.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 
@@ -245,6 +246,41 @@ t.test("a setup_data outside memory, of another type, or too short is ignored", 
 	const b3 = a3.machine.kexecBoot({}, craftHandover(a3, { len: 8 }));
 	t.ok(dmesg(b3).some((l) => l.startsWith("setup: failed to memremap kho data")));
 	t.equal(kho_in_fdt_phys(b3), 0);
+});
+
+t.test("a root FDT outside memory is EFAULT: revival is disabled with -14", async (t) => {
+	const a = bootKho();
+	const h = craftHandover(a);
+	// struct kho_data sits after the 16-byte setup_data header: fdt_addr first.
+	a.machine.physmem.write(h + 16, cpu_to_le64(a.machine.memBytes));
+	const b = a.machine.kexecBoot({}, h);
+	t.ok(dmesg(b).includes(`KHO: setup: failed to memremap FDT (0x${a.machine.memBytes.toString(16)})`));
+	t.ok(dmesg(b).includes(`KHO: disabling KHO revival: ${-EFAULT}`));
+	t.same(revival(b), REFUSED, "booted as if without KHO data");
+});
+
+t.test("a scratch array outside memory is EFAULT: revival is disabled with -14", async (t) => {
+	const a = bootKho();
+	const h = craftHandover(a);
+	// struct kho_data: fdt_addr, fdt_size, scratch_addr, scratch_size.
+	a.machine.physmem.write(h + 32, cpu_to_le64(a.machine.memBytes));
+	const b = a.machine.kexecBoot({}, h);
+	t.ok(dmesg(b).some((l) => l.startsWith(`KHO: setup: failed to memremap scratch (phys=0x${a.machine.memBytes.toString(16)}`)));
+	t.ok(dmesg(b).includes(`KHO: disabling KHO revival: ${-EFAULT}`));
+	t.same(revival(b), REFUSED, "booted as if without KHO data");
+});
+
+t.test("a preserved-memory-map that is not 8 bytes keeps nothing", async (t) => {
+	const a = bootKho();
+	const f = filled(a, 0, 1);
+	const track = new KhoMemTrack();
+	track.preserve(folio_pfn(f), 0);
+	// A valid map below 4 GiB, whose address a reader of 4 bytes would still find.
+	const map = cpu_to_le64(kho_mem_serialize(a.buddy, track)!.firstChunkPhys).subarray(0, 4);
+	const b = a.machine.kexecBoot({}, craftHandover(a, { map: false, nodes: (fdt) => void fdt_property(fdt, "preserved-memory-map", map) }));
+	t.ok(dmesg(b).includes("KHO: found kexec handover data. Will skip init for some devices"), "the FDT itself is accepted");
+	t.ok(dmesg(b).includes("KHO: failed to get preserved memory bitmaps"));
+	t.notOk(b.buddy.PageReserved(folio_pfn(f)), "no block was reserved");
 });
 
 t.test("a root FDT without preserved-memory-map keeps nothing", async (t) => {

@@ -27,12 +27,13 @@ import { hex, khoErr, khoInfo, khoReadFdt, khoState, khoWarn, KHO_FDT_COMPATIBLE
 /** How many setup_data nodes the walk follows before calling the list a loop. */
 const MAX_SETUP_DATA = 64;
 
-function inMemory(kernel: Kernel, phys: number, len: number): boolean {
+/** Whether `[phys, phys + len)` lies inside physical memory (what early_memremap needs). */
+export function inMemory(kernel: Kernel, phys: number, len: number): boolean {
 	return Number.isSafeInteger(phys) && Number.isSafeInteger(len) && phys >= 0 && len >= 0 && phys + len <= kernel.machine.physmem.sizeBytes;
 }
 
 /** memblock_reserve() of a byte range in this kernel's page allocator. */
-function reserveBytes(buddy: BuddyAllocator, phys: number, len: number): void {
+export function reserveBytes(buddy: BuddyAllocator, phys: number, len: number): void {
 	if (len <= 0) return;
 	const first = PHYS_PFN(phys);
 	const last = PHYS_PFN(phys + len - 1);
@@ -89,8 +90,11 @@ function kho_populate(kernel: Kernel, fdtPhys: number, fdtLen: number, scratchPh
 	if (err) khoWarn(kernel, `disabling KHO revival: ${err}`);
 }
 
+/** kho_populate(fdt_phys, fdt_len, scratch_phys, scratch_len): what add_kho() hands a kho_data to. */
+export type KhoPopulateFn = (kernel: Kernel, fdtPhys: number, fdtLen: number, scratchPhys: number, scratchLen: number) => void;
+
 /** add_kho(): the SETUP_KEXEC_KHO payload is a struct kho_data. */
-function add_kho(kernel: Kernel, physAddr: number, dataLen: number): void {
+function add_kho(kernel: Kernel, physAddr: number, dataLen: number, populate: KhoPopulateFn): void {
 	if (!kernel.config.KEXEC_HANDOVER) {
 		kernel.pr_warn("Passed KHO data, but CONFIG_KEXEC_HANDOVER not set. Ignoring.");
 		return;
@@ -102,15 +106,17 @@ function add_kho(kernel: Kernel, physAddr: number, dataLen: number): void {
 		return;
 	}
 	const kho = kho_data_decode(kernel.machine.physmem.read(addr, KHO_DATA_SIZE));
-	kho_populate(kernel, kho.fdtAddr, kho.fdtSize, kho.scratchAddr, kho.scratchSize);
+	populate(kernel, kho.fdtAddr, kho.fdtSize, kho.scratchAddr, kho.scratchSize);
 }
 
 /**
  * memblock_x86_reserve_range_setup_data() + parse_setup_data(): walks the
  * setup_data list from `paData`, reserving each node and handing KHO nodes
  * to add_kho(); other types are ignored, as x86 ignores unknown ones.
+ * `populate` is the KHO generation's kho_populate() (mainline KHO passes
+ * its own).
  */
-function parse_setup_data(kernel: Kernel, paData: number): void {
+export function parse_setup_data(kernel: Kernel, paData: number, populate: KhoPopulateFn = kho_populate): void {
 	for (let n = 0; paData && n < MAX_SETUP_DATA; n++) {
 		if (!inMemory(kernel, paData, SETUP_DATA_HDR_SIZE)) {
 			kernel.pr_warn("setup: failed to memremap setup_data entry");
@@ -119,7 +125,7 @@ function parse_setup_data(kernel: Kernel, paData: number): void {
 		const data = setup_data_decode(kernel.machine.physmem.read(paData, SETUP_DATA_HDR_SIZE));
 		const dataLen = data.len + SETUP_DATA_HDR_SIZE;
 		reserveBytes(kernel.buddy, paData, Math.min(dataLen, kernel.machine.physmem.sizeBytes - paData));
-		if (data.type === SETUP_KEXEC_KHO) add_kho(kernel, paData, dataLen);
+		if (data.type === SETUP_KEXEC_KHO) add_kho(kernel, paData, dataLen, populate);
 		paData = data.next;
 	}
 }

@@ -26,7 +26,7 @@ import { kho_mem_deserialize_walk } from "./kho_mem.ts";
 import { bootKho, dmesg, errnoOf, makeSubFdt } from "./testing.ts";
 import { folio_alloc, folio_pfn, type Folio } from "../mm/folio.ts";
 import { PAGE_SIZE, PFN_PHYS } from "../mm/physmem.ts";
-import { E2BIG, EBADF, EBUSY, EEXIST, EINVAL, ENOENT, EOPNOTSUPP, EPERM, ESRCH } from "../kernel/errno.ts";
+import { E2BIG, EBADF, EBUSY, EEXIST, EINVAL, ENOENT, ENOMEM, EOPNOTSUPP, EPERM, ESRCH } from "../kernel/errno.ts";
 import { fdt_check_header, fdt_first_property_offset, fdt_first_subnode, fdt_get_name, fdt_next_subnode, fdt_getprop_by_offset, fdt_getprop_le64, fdt_next_property_offset, fdt_node_check_compatible, fdt_subnode_offset } from "../fdt/libfdt.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 
@@ -243,6 +243,20 @@ t.test("a failing FINALIZE notifier fails finalize with its errno, runs ABORT, a
 	t.ok(dmesg(k).includes("KHO: Failed to convert KHO state tree: -22"));
 	t.notOk(kho_is_finalized(k));
 	unregister_kho_notifier(k, bad);
+	kho_finalize(k);
+	t.same(userBlocks(k), [], "the folio preserved before the failure is gone, as in the seed");
+});
+
+t.test("no frame left for the serialized map fails finalize with ENOMEM and wipes all tracking", async (t) => {
+	const k = bootKho({}, { memBytes: 512 * 1024 * 1024 });
+	const f = folio(k);
+	kho_preserve_folio(k, f);
+	const taken: [number, number][] = [];
+	for (let order = 10; order >= 0; order--) for (let pfn = k.buddy.alloc_pages(order); pfn !== null; pfn = k.buddy.alloc_pages(order)) taken.push([pfn, order]);
+	t.equal(errnoOf(() => kho_finalize(k)), ENOMEM);
+	t.ok(dmesg(k).includes(`KHO: Failed to convert KHO state tree: ${-ENOMEM}`));
+	t.notOk(kho_is_finalized(k));
+	for (const [pfn, order] of taken) k.buddy.__free_pages(pfn, order);
 	kho_finalize(k);
 	t.same(userBlocks(k), [], "the folio preserved before the failure is gone, as in the seed");
 });

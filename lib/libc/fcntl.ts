@@ -5,57 +5,31 @@
  * glibc 2.36 defines them.
  */
 import { call, rawSyscall, type Buf } from "./sys.ts";
+import { AT_FDCWD, O_CREAT, O_SYNC, O_TRUNC, O_WRONLY } from "../fs/fcntl.ts";
 
-export const O_ACCMODE = 0o3;
-export const O_RDONLY = 0o0;
-export const O_WRONLY = 0o1;
-export const O_RDWR = 0o2;
-export const O_CREAT = 0o100;
-export const O_EXCL = 0o200;
-export const O_NOCTTY = 0o400;
-export const O_TRUNC = 0o1000;
-export const O_APPEND = 0o2000;
-export const O_NONBLOCK = 0o4000;
-export const O_NDELAY = O_NONBLOCK;
-export const O_DSYNC = 0o10000;
-export const O_ASYNC = 0o20000;
-export const FASYNC = O_ASYNC;
-export const O_DIRECT = 0o40000;
-/** 0 in userspace on x86_64, as in glibc: a 64-bit kernel forces large-file mode itself. */
-export const O_LARGEFILE = 0;
-export const O_DIRECTORY = 0o200000;
-export const O_NOFOLLOW = 0o400000;
-export const O_NOATIME = 0o1000000;
-export const O_CLOEXEC = 0o2000000;
-export const O_SYNC = 0o4010000;
+/*
+ * The open flags, fcntl commands and AT_* flags whose glibc values are the
+ * kernel's own: libc re-exports lib/fs/fcntl.ts (the gcc constants test
+ * checks every one of them against <fcntl.h>).
+ */
+export {
+	O_ACCMODE, O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK, O_NDELAY, O_DSYNC,
+	O_ASYNC, FASYNC, O_DIRECT, O_DIRECTORY, O_NOFOLLOW, O_NOATIME, O_CLOEXEC, O_SYNC, O_PATH, O_TMPFILE,
+	F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW, F_SETOWN, F_GETOWN, F_SETSIG, F_GETSIG,
+	F_LINUX_SPECIFIC_BASE, F_SETLEASE, F_GETLEASE, F_NOTIFY, F_DUPFD_CLOEXEC, F_SETPIPE_SZ, F_GETPIPE_SZ, F_ADD_SEALS,
+	F_GET_SEALS, FD_CLOEXEC,
+	AT_FDCWD, AT_SYMLINK_NOFOLLOW, AT_EACCESS, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_NO_AUTOMOUNT, AT_EMPTY_PATH,
+} from "../fs/fcntl.ts";
+
+/** O_RSYNC: glibc's alias of O_SYNC (the kernel has no separate bit). */
 export const O_RSYNC = O_SYNC;
-export const O_PATH = 0o10000000;
-export const O_TMPFILE = 0o20200000;
+/** 0 in userspace on x86_64, as in glibc: a 64-bit kernel forces large-file mode itself (the kernel's bit is 0o100000). */
+export const O_LARGEFILE = 0;
 
-export const F_DUPFD = 0;
-export const F_GETFD = 1;
-export const F_SETFD = 2;
-export const F_GETFL = 3;
-export const F_SETFL = 4;
-export const F_GETLK = 5;
-export const F_SETLK = 6;
-export const F_SETLKW = 7;
-export const F_SETOWN = 8;
-export const F_GETOWN = 9;
-export const F_SETSIG = 10;
-export const F_GETSIG = 11;
+/** Open file description locks (glibc <bits/fcntl-linux.h>; luosim's fcntl does not implement them). */
 export const F_OFD_GETLK = 36;
 export const F_OFD_SETLK = 37;
 export const F_OFD_SETLKW = 38;
-export const F_LINUX_SPECIFIC_BASE = 1024;
-export const F_SETLEASE = 1024;
-export const F_GETLEASE = 1025;
-export const F_NOTIFY = 1026;
-export const F_DUPFD_CLOEXEC = 1030;
-export const F_SETPIPE_SZ = 1031;
-export const F_GETPIPE_SZ = 1032;
-export const F_ADD_SEALS = 1033;
-export const F_GET_SEALS = 1034;
 /** memfd seals (F_ADD_SEALS / F_GET_SEALS). */
 export const F_SEAL_SEAL = 0x1;
 export const F_SEAL_SHRINK = 0x2;
@@ -64,16 +38,7 @@ export const F_SEAL_WRITE = 0x8;
 export const F_SEAL_FUTURE_WRITE = 0x10;
 export const F_SEAL_EXEC = 0x20;
 
-/** The close-on-exec fd flag (F_GETFD / F_SETFD). */
-export const FD_CLOEXEC = 1;
-
-export const AT_FDCWD = -100;
-export const AT_SYMLINK_NOFOLLOW = 0x100;
-export const AT_EACCESS = 0x200;
-export const AT_REMOVEDIR = 0x200;
-export const AT_SYMLINK_FOLLOW = 0x400;
-export const AT_NO_AUTOMOUNT = 0x800;
-export const AT_EMPTY_PATH = 0x1000;
+/** AT_RECURSIVE (mount_setattr, open_tree): no kernel code here uses it. */
 export const AT_RECURSIVE = 0x8000;
 
 /** A path argument: a JS string, or the user address of a NUL-terminated one. */

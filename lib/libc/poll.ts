@@ -10,20 +10,15 @@
 import { Errno, EFAULT } from "../kernel/errno.ts";
 import { callAsync, rawSyscallAsync, view, type Scratch } from "./sys.ts";
 import { timespecArg, SIZEOF_TIMESPEC, type Timespec } from "./time.ts";
+import { SIZEOF_POLLFD } from "../fs/poll.ts";
 
-export const POLLIN = 0x0001;
-export const POLLPRI = 0x0002;
-export const POLLOUT = 0x0004;
-export const POLLERR = 0x0008;
-export const POLLHUP = 0x0010;
-export const POLLNVAL = 0x0020;
-export const POLLRDNORM = 0x0040;
-export const POLLRDBAND = 0x0080;
-export const POLLWRNORM = 0x0100;
-export const POLLWRBAND = 0x0200;
-export const POLLMSG = 0x0400;
+/* The POLL* bits and sizeof(struct pollfd) are the kernel's (lib/fs/poll.ts), glibc's values too. */
+export {
+	POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND, POLLMSG, POLLRDHUP,
+	SIZEOF_POLLFD,
+} from "../fs/poll.ts";
+/** POLLREMOVE: in glibc's <bits/poll.h> only (an old /dev/poll bit no Linux driver reports). */
 export const POLLREMOVE = 0x1000;
-export const POLLRDHUP = 0x2000;
 
 /** struct pollfd. */
 export interface PollFd {
@@ -31,9 +26,6 @@ export interface PollFd {
 	events: number;
 	revents: number;
 }
-
-/** sizeof(struct pollfd). */
-export const SIZEOF_POLLFD = 8;
 
 /** A `struct pollfd *`: objects, or a user address. */
 export type PollFdsArg = PollFd[] | number;

@@ -5,20 +5,16 @@
  * time when nothing else can run.
  */
 import { callAsync, call, rawSyscall, rawSyscallAsync, hasSyscall, view, type Scratch } from "./sys.ts";
+import { CLOCK_REALTIME } from "../kernel/syscalls/time.ts";
 
-export const CLOCK_REALTIME = 0;
-export const CLOCK_MONOTONIC = 1;
-export const CLOCK_PROCESS_CPUTIME_ID = 2;
-export const CLOCK_THREAD_CPUTIME_ID = 3;
-export const CLOCK_MONOTONIC_RAW = 4;
-export const CLOCK_REALTIME_COARSE = 5;
-export const CLOCK_MONOTONIC_COARSE = 6;
-export const CLOCK_BOOTTIME = 7;
+/* The clock ids and TIMER_ABSTIME are the kernel's (lib/kernel/syscalls/time.ts), glibc's values too. */
+export {
+	CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC_RAW,
+	CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME, CLOCK_TAI, TIMER_ABSTIME,
+} from "../kernel/syscalls/time.ts";
+/** The alarm clocks (CLOCK_*_ALARM): luosim's kernel has no RTC and refuses them with EINVAL. */
 export const CLOCK_REALTIME_ALARM = 8;
 export const CLOCK_BOOTTIME_ALARM = 9;
-export const CLOCK_TAI = 11;
-/** clock_nanosleep flag: `req` is an absolute time. */
-export const TIMER_ABSTIME = 1;
 
 /** struct timespec (16 bytes: two longs). */
 export interface Timespec {

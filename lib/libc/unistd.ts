@@ -17,17 +17,8 @@ export const STDIN_FILENO = 0;
 export const STDOUT_FILENO = 1;
 export const STDERR_FILENO = 2;
 
-export const SEEK_SET = 0;
-export const SEEK_CUR = 1;
-export const SEEK_END = 2;
-export const SEEK_DATA = 3;
-export const SEEK_HOLE = 4;
-
-/** access() modes. */
-export const F_OK = 0;
-export const X_OK = 1;
-export const W_OK = 2;
-export const R_OK = 4;
+/* lseek() whences and access() modes: the kernel's values (lib/fs/fcntl.ts), glibc's too. */
+export { SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE, F_OK, X_OK, W_OK, R_OK } from "../fs/fcntl.ts";
 
 /** close(2). */
 export function close(fd: number): number {

@@ -319,6 +319,8 @@ function kho_test_restore(kernel: Kernel, fdt_phys: number): number {
  * Returns 0 or -errno, which the boot ignores as do_one_initcall does.
  */
 export function kho_test_init(kernel: Kernel): number {
+	// The mainline generation runs test_kho_mainline.ts instead.
+	if (kernel.abi === "mainline") return 0;
 	if (!kernel.config.KEXEC_HANDOVER || !param_bool(kernel, MODNAME, "enable", false)) return 0;
 
 	let fdt_phys = 0;

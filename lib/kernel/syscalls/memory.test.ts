@@ -46,13 +46,20 @@ t.test("anonymous mmap: zeroed, writable memory at a page-aligned address", asyn
 	});
 });
 
+t.test("an anonymous MAP_HUGETLB is EINVAL, with or without a huge page size: no CONFIG_HUGETLB_PAGE", async (t) => {
+	await run((u) => {
+		t.equal(u.sys("mmap", 0, 4096, RW, ANON | MAP_HUGETLB, -1, 0), -EINVAL);
+		t.equal(u.sys("mmap", 0, 2 * 1024 * 1024, RW, ANON | MAP_HUGETLB | (21 << 26), -1, 0), -EINVAL, "MAP_HUGE_2MB");
+		t.equal(u.sys("mmap", 0, 4096, RW, ANON, -1, 0) > 0, true, "an ordinary mapping still works");
+	});
+});
+
 t.test("mmap errors of an anonymous mapping: EINVAL, ENOMEM, EPERM, EEXIST", async (t) => {
 	await run((u) => {
 		t.equal(u.sys("mmap", 0, 4096, RW, ANON, -1, 100), -EINVAL, "unaligned offset");
 		t.equal(u.sys("mmap", 0, 0, RW, ANON, -1, 0), -EINVAL, "zero length");
 		t.equal(u.sys("mmap", 0, 4096, RW, MAP_ANONYMOUS, -1, 0), -EINVAL, "no mapping type");
 		t.equal(u.sys("mmap", 0, 4096, RW, MAP_SHARED_VALIDATE | MAP_ANONYMOUS, -1, 0), -EINVAL);
-		t.equal(u.sys("mmap", 0, 4096, RW, ANON | MAP_HUGETLB, -1, 0), -ENOMEM, "no huge pages");
 		t.equal(u.sys("mmap", 0x1000, 4096, RW, ANON | MAP_FIXED, -1, 0), -EPERM, "below mmap_min_addr");
 		t.equal(u.sys("mmap", 0x10001, 4096, RW, ANON | MAP_FIXED, -1, 0), -EINVAL, "unaligned MAP_FIXED");
 		t.equal(u.sys("mmap", 0, 2 ** 50, RW, ANON, -1, 0), -ENOMEM);

@@ -25,7 +25,11 @@ import { FMODE_READ, FMODE_WRITE, type File } from "../../fs/file.ts";
 import { MS_NOEXEC } from "../../fs/mount.ts";
 import type { Process } from "../process.ts";
 
-/** MAP_HUGETLB: luosim has no huge pages (vm.nr_hugepages = 0). */
+/**
+ * MAP_HUGETLB. luosim is a kernel without CONFIG_HUGETLB_PAGE (nor
+ * hugetlbfs): an anonymous MAP_HUGETLB finds no hstate and is EINVAL, as
+ * a file one is; memfd_create(MFD_HUGETLB) is ENOSYS (lib/fs/memfd.ts).
+ */
 export const MAP_HUGETLB = 0x40000;
 /**
  * LEGACY_MAP_MASK (include/linux/mman.h): the flags MAP_SHARED_VALIDATE
@@ -79,7 +83,7 @@ function checkFileMapping(p: Process, fd: number, len: number, prot: number, fla
 
 /**
  * mmap(2): the address of the new mapping. EINVAL for an offset that is not
- * page-aligned, EBADF for a bad fd (without MAP_ANONYMOUS), ENOMEM for
+ * page-aligned, EBADF for a bad fd (without MAP_ANONYMOUS), EINVAL for
  * MAP_HUGETLB (no huge pages), then the file checks and the address
  * space's (see the module comment).
  */
@@ -102,7 +106,8 @@ function sysMmap(p: Process, args: number[]): number {
 			throw e;
 		}
 	}
-	if (flags & MAP_HUGETLB) throw new Errno(ENOMEM);
+	// hstate_sizelog() is NULL without CONFIG_HUGETLB_PAGE.
+	if (flags & MAP_HUGETLB) throw new Errno(EINVAL);
 	return p.mm.mmap(addr, length, prot, flags);
 }
 
@@ -113,7 +118,7 @@ function sysBrk(_p: Process, _args: number[]): number {
 
 registerSyscall({
 	nr: 9, name: "mmap", args: ["ptr", "size", "prot", "mmap_flags", "fd", "hex"], ret: "hex", status: "supported",
-	note: "Anonymous mappings, and files whose f_op has mmap (memfd); no huge pages (MAP_HUGETLB: ENOMEM); MAP_LOCKED/MAP_POPULATE/MAP_NORESERVE are accepted and change nothing.",
+	note: "Anonymous mappings, and files whose f_op has mmap (memfd); no huge pages (CONFIG_HUGETLB_PAGE=n: MAP_HUGETLB is EINVAL); MAP_LOCKED/MAP_POPULATE/MAP_NORESERVE are accepted and change nothing.",
 	impl: sysMmap,
 });
 registerSyscall({ nr: 11, name: "munmap", args: ["ptr", "size"], status: "supported", note: "EINVAL for an unaligned address or a zero length; unmapping a hole is fine; partial unmaps split mappings.", impl: (p, a) => (p.mm.munmap(a[0] ?? 0, a[1] ?? 0), 0) });
