@@ -107,12 +107,15 @@ function doDentryOpen(vfs: Vfs, p: Process | null, path: Path, flags: number): F
 		f_op: inode.fop,
 		inode,
 		path: { inode, name },
-		f_flags: flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC),
+		f_flags: flags & ~O_CLOEXEC,
 		f_mode: fmode | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE,
 		opener: p,
 	});
 	vfs.setFileMount(file, path.mnt);
+	// The driver's open() still sees O_EXCL (misc devices refuse it); the
+	// open-time-only flags go after, as do_dentry_open() clears them.
 	file.f_op.open?.(inode, file);
+	file.f_flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
 	return file;
 }
 

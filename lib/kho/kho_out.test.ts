@@ -22,6 +22,7 @@ import {
 	type KhoNotifierBlock,
 } from "./kho.ts";
 import { khoState } from "./kho_state.ts";
+import { debugfsCreateFile } from "../fs/debugfs.ts";
 import { kho_mem_deserialize_walk } from "./kho_mem.ts";
 import { bootKho, dmesg, errnoOf, makeSubFdt } from "./testing.ts";
 import { folio_alloc, folio_pfn, type Folio } from "../mm/folio.ts";
@@ -177,6 +178,17 @@ t.test("finalize twice is EEXIST; abort when not finalized is ENOENT", async (t)
 	t.equal(errnoOf(() => kho_abort(k)), ENOENT);
 	kho_finalize(k);
 	t.ok(kho_is_finalized(k), "a new cycle works");
+});
+
+t.test("when out/fdt cannot be created, kho_finalize fails with that errno but KHO stays finalized, as in the seed", async (t) => {
+	const k = bootKho();
+	// Something else already holds the name the finalized tree would get.
+	debugfsCreateFile(k, "fdt", 0o400, khoState(k).out.dir, null, {});
+	t.equal(errnoOf(() => kho_finalize(k)), EEXIST);
+	t.ok(kho_is_finalized(k));
+	t.equal(errnoOf(() => kho_preserve_folio(k, folio(k))), EBUSY, "preservation is closed");
+	kho_abort(k);
+	t.notOk(kho_is_finalized(k));
 });
 
 t.test("the root FDT is kho-v1 with an LE preserved-memory-map first, then the subtrees", async (t) => {

@@ -6,7 +6,7 @@
  * memfd_luo_session.test.ts.
  */
 import t from "tap";
-import { EFBIG, EINVAL, ENOMEM, EOPNOTSUPP, EPERM } from "../kernel/errno.ts";
+import { EEXIST, EFBIG, EINVAL, ENOMEM, EOPNOTSUPP, EPERM } from "../kernel/errno.ts";
 import { O_CREAT, O_RDWR } from "../fs/fcntl.ts";
 import { notifyChange } from "../fs/open.ts";
 import { vfsFallocate } from "../fs/falloc.ts";
@@ -236,7 +236,7 @@ t.test("no handler without CONFIG_LIVEUPDATE_MEMFD, with liveupdate=off, or on a
 
 t.test("a second registration fails: the initcall prints it and returns -EEXIST", async (t) => {
 	const k = bootMainline();
-	t.equal(memfd_luo_init(k), -17);
+	t.equal(memfd_luo_init(k), -EEXIST);
 	t.match(dmesg(k), /memfd_luo: Could not register luo filesystem handler: -EEXIST/);
 });
 

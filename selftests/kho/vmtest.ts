@@ -13,7 +13,8 @@
  *   configuration check (the running image's `.ikconfig` for
  *   CONFIG_KEXEC_HANDOVER and its debugfs, /proc/cmdline for
  *   `test_kho.enable=1`, which stands for CONFIG_TEST_KEXEC_HANDOVER=y);
- *   the "initrd" (mkdir /debugfs, /init naming init.ts, /boot/vmlinuz
+ *   the "initrd" (mkdir /debugfs, /init naming init.ts, or
+ *   mainline/init.ts for a mainline image, /boot/vmlinuz
  *   copied to /kernel, and /proc left unmounted for /init to mount); then /init runs and kexecs the machine. If it comes
  *   back instead, the VM has ended: the verdict follows at once.
  * - stage 2 (`-s 2`), in whatever kernel the machine runs next (`luosim
@@ -68,6 +69,16 @@ function slurp(path: string): Uint8Array | null {
 		off += p.length;
 	}
 	return out;
+}
+
+/**
+ * The init.c that goes with the kernel image: the generation an image
+ * names (16 bytes at offset 16) says which KHO it was built with;
+ * `mainline` has no finalize, so its /init does not write one.
+ */
+function initFor(image: Uint8Array | null): string {
+	const gen = image ? new TextDecoder().decode(image.subarray(16, 32)).replace(/\0+$/, "") : "";
+	return gen === "mainline" ? "./mainline/init.ts" : "./init.ts";
 }
 
 /** Writes `data` to a new file `path` with `mode`; false on any failure. */
@@ -127,8 +138,9 @@ export async function main(argc: number, argv: string[]): Promise<number> {
 		// luosim's boot has already mounted proc on /proc, where the initrd has an empty directory for /init to mount on.
 		if (umount("/proc") < 0) skip();
 
-		const init = new TextEncoder().encode(`#!luosim\n${new URL("./init.ts", import.meta.url).href}\n`);
 		const kernel = slurp(KERNEL);
+		// vmtest.sh builds the initrd from the kernel's own tree: the init.c of that kernel's KHO (finalize or not).
+		const init = new TextEncoder().encode(`#!luosim\n${new URL(initFor(kernel), import.meta.url).href}\n`);
 		if (!spill("/init", init, 0o755) || !kernel || !spill("/kernel", kernel, 0o644)) skip();
 	}
 

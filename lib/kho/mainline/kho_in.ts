@@ -137,11 +137,12 @@ export function is_kho_boot(kernel: Kernel): boolean {
 }
 
 /**
- * kho_restore_page(): consumes the stamp of the block at `phys`; null
- * (with a WARN) when there is none or its order is above MAX_PAGE_ORDER.
- * A folio becomes one block of its order; pages become order-0 pages.
+ * kho_restore_page(): consumes the stamp of the block at `phys` and
+ * returns its order; null (with a WARN) when there is none or its order is
+ * above MAX_PAGE_ORDER. The block stays reserved: the caller makes it a
+ * folio or order-0 pages.
  */
-function kho_restore_page(kernel: Kernel, phys: number, isFolio: boolean): Folio | number | null {
+function kho_restore_page(kernel: Kernel, phys: number): number | null {
 	if (!kernel.config.KEXEC_HANDOVER) return null;
 	if (!Number.isSafeInteger(phys) || phys < 0 || PHYS_PFN(phys) >= kernel.buddy.nr_pages) return null;
 	const pfn = PHYS_PFN(phys);
@@ -151,23 +152,20 @@ function kho_restore_page(kernel: Kernel, phys: number, isFolio: boolean): Folio
 		khoWARN(kernel, "kho_restore_page", "info.magic != KHO_PAGE_MAGIC || info.order > MAX_PAGE_ORDER");
 		return null;
 	}
-	const n = 2 ** order;
-	for (let p = pfn; p < pfn + n; p++)
+	for (let p = pfn; p < pfn + 2 ** order; p++)
 		if (!kernel.buddy.PageReserved(p)) {
 			// An overlapping block was restored first; the kernel would corrupt its memmap.
 			khoWARN(kernel, "kho_restore_page", `luosim: page ${hex(PFN_PHYS(p))} was already restored`);
 			return null;
 		}
 	st.stamps.delete(pfn);
-	if (isFolio) return folio_restore(kernel.buddy, pfn, order);
-	for (let p = pfn; p < pfn + n; p++) kernel.buddy.claim_reserved(p, 0);
-	return pfn;
+	return order;
 }
 
 /** kho_restore_folio(): the preserved folio at `phys`, its order and bytes as preserved; null as kho_restore_page. */
 export function kho_restore_folio(kernel: Kernel, phys: number): Folio | null {
-	const r = kho_restore_page(kernel, phys, true);
-	return r === null ? null : (r as Folio);
+	const order = kho_restore_page(kernel, phys);
+	return order === null ? null : folio_restore(kernel.buddy, PHYS_PFN(phys), order);
 }
 
 /**
@@ -176,9 +174,14 @@ export function kho_restore_folio(kernel: Kernel, phys: number): Folio | null {
  * restored before a failing one stay restored.
  */
 export function kho_restore_pages(kernel: Kernel, phys: number, nr: number): number | null {
-	if (!Number.isSafeInteger(phys) || phys < 0) return null;
+	if (!Number.isSafeInteger(phys) || phys < 0 || !Number.isSafeInteger(nr) || nr < 0) return null;
 	const start = PHYS_PFN(phys);
-	for (const [pfn] of kho_split_range(start, start + nr)) if (kho_restore_page(kernel, PFN_PHYS(pfn), false) === null) return null;
+	for (const [pfn] of kho_split_range(start, start + nr)) {
+		const order = kho_restore_page(kernel, PFN_PHYS(pfn));
+		if (order === null) return null;
+		// kho_init_pages(): each page its own order-0 page with refcount 1.
+		for (let p = pfn; p < pfn + 2 ** order; p++) kernel.buddy.claim_reserved(p, 0);
+	}
 	return start;
 }
 

@@ -1,5 +1,5 @@
 import t from "tap";
-import { E2BIG, EINVAL, EOPNOTSUPP } from "../../kernel/errno.ts";
+import { E2BIG, EINVAL, ENOMEM, EOPNOTSUPP } from "../../kernel/errno.ts";
 import { folio_address, folio_alloc, folio_order, folio_pfn, folio_size } from "../../mm/folio.ts";
 import { MAX_PAGE_ORDER, PAGE_SIZE } from "../../mm/physmem.ts";
 import { khoScratchAreas } from "../kho.ts";
@@ -112,4 +112,17 @@ t.test("kho_unpreserve_free clears the bit and frees the folio", async (t) => {
 	t.notOk(kho_radix_test_page(outTree(k), pfn, 0));
 	t.equal(k.buddy.nr_free_pages(), free);
 	t.equal(errnoOf(() => kho_unpreserve_free(k, null)), 0, "NULL is nothing");
+});
+
+t.test("preserving when no page is left for a map node is ENOMEM and changes nothing", async (t) => {
+	const k = bootMainline();
+	const f = folio_alloc(k.buddy, 3)!;
+	const taken: number[] = [];
+	for (let p = k.buddy.alloc_pages(0); p !== null; p = k.buddy.alloc_pages(0)) taken.push(p);
+	t.equal(errnoOf(() => kho_preserve_folio(k, f)), ENOMEM, "the first order-3 block needs new nodes");
+	t.notOk(kho_radix_test_page(outTree(k), folio_pfn(f), 3));
+	t.equal(errnoOf(() => kho_alloc_preserve(k, 1)), ENOMEM);
+	for (const p of taken.splice(0, 8)) k.buddy.__free_pages(p, 0);
+	kho_preserve_folio(k, f);
+	t.ok(kho_radix_test_page(outTree(k), folio_pfn(f), 3), "with memory again it works");
 });

@@ -250,3 +250,9 @@ t.test("the device opens O_RDWR and closing it does not touch sessions", async (
 		t.ok(s >= 0);
 	});
 });
+
+t.test("with liveupdate=off a kexec hands no LUO state over", async (t) => {
+	const k = await kexecAfter(bootMainline("liveupdate=off"), () => undefined);
+	t.notOk(k.log.all().some((r) => r.text.startsWith("luo: Retrieved live update data")));
+	t.equal(luo_liveupdate_num(k), 0n);
+});

@@ -123,11 +123,6 @@ export function luo_file_set_init(kernel: Kernel): LuoFileSet {
 	return { kernel, files: [], block_set: kho_block_set_init(kernel, luo_file_ser.size) };
 }
 
-/** The number of files in the set (file_set->count). */
-export function luo_file_set_count(fs: LuoFileSet): number {
-	return fs.files.length;
-}
-
 /**
  * luo_preserve_file(): preserves the caller's `fd` under `token`. Errors
  * in mainline's order: EEXIST, ENOMEM/ENOSPC, EBADF, ENOENT, EBUSY, the

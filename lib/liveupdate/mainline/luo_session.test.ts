@@ -2,6 +2,7 @@ import t from "tap";
 import { E2BIG, EEXIST, EFAULT, EINVAL, ENOENT, ENOTTY } from "../../kernel/errno.ts";
 import { run, type User } from "../../kernel/testing.ts";
 import { _IOWR } from "../../uaccess/ioctl.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../uaccess/addressSpace.ts";
 import {
 	LIVEUPDATE_IOCTL_CREATE_SESSION, LIVEUPDATE_SESSION_FINISH, LIVEUPDATE_SESSION_GET_NAME, LIVEUPDATE_SESSION_PRESERVE_FD,
 	LIVEUPDATE_SESSION_RETRIEVE_FD, liveupdate_ioctl_create_session, liveupdate_session_finish, liveupdate_session_get_name,
@@ -240,5 +241,14 @@ t.test("FINISH does not check reserved, and an empty session finishes again and 
 		const s = retrieveSession(u, openLuo(u), "f");
 		t.equal(ioctlStruct(u, s, LIVEUPDATE_SESSION_FINISH, liveupdate_session_finish.encode({ size: 8, reserved: 7 })).ret, 0);
 		t.equal(finishSession(u, s), 0);
+	});
+});
+
+t.test("session fd: a larger struct whose tail runs into unmapped memory is EFAULT", async (t) => {
+	await withSession((u, s) => {
+		const addr = u.p.mm.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+		u.p.mm.munmap(addr + 4096, 4096);
+		u.p.mm.copyToUser(addr, liveupdate_session_get_name.encode({ size: 8192 }));
+		t.equal(u.sys("ioctl", s, LIVEUPDATE_SESSION_GET_NAME, addr), -EFAULT);
 	});
 });

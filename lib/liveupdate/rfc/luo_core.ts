@@ -27,7 +27,7 @@
 import { Errno, EINVAL, ENOENT, ENOMEM } from "../../kernel/errno.ts";
 import { fdt_create_empty_tree, fdt_node_check_compatible, fdt_setprop_string } from "../../fdt/libfdt.ts";
 import {
-	KEXEC_KHO_ABORT, KEXEC_KHO_FINALIZE, NOTIFY_BAD, kho_abort, kho_add_subtree, kho_finalize, kho_is_enabled, kho_preserve_phys,
+	KEXEC_KHO_ABORT, KEXEC_KHO_FINALIZE, NOTIFY_BAD, kho_abort, kho_add_subtree, kho_finalize, kho_preserve_phys,
 	kho_retrieve_subtree, kho_unpreserve_phys, notifier_from_errno, register_kho_notifier, type KhoNotifierBlock, type KhoSerialization,
 } from "../../kho/kho.ts";
 import { khoReadFdt } from "../../kho/kho_state.ts";
@@ -54,10 +54,9 @@ export const LUO_COMPATIBLE = "luo-v1";
 const LUO_FDT_ORDER = Math.log2(LUO_FDT_SIZE / PAGE_SIZE);
 const PR = "luo_core: ";
 
-/** The outgoing LUO FDT: its first frame and its bytes (a view of physical memory). */
+/** The outgoing LUO FDT: its first frame (files and subsystems hold views of its bytes). */
 interface LuoFdtOut {
 	readonly pfn: number;
-	readonly fdt: Uint8Array;
 }
 
 const fdtOut = new WeakMap<Kernel, LuoFdtOut>();
@@ -120,7 +119,7 @@ function luo_fdt_setup(kernel: Kernel, ser: KhoSerialization): void {
 	const pm = kernel.machine.physmem;
 	pm.clearPages(pfn, 1 << LUO_FDT_ORDER);
 	const fdt = pm.pages(pfn, 1 << LUO_FDT_ORDER);
-	fdtOut.set(kernel, { pfn, fdt });
+	fdtOut.set(kernel, { pfn });
 	let preserved = false;
 	try {
 		const ret = fdt_create_empty_tree(fdt, LUO_FDT_SIZE) || fdt_setprop_string(fdt, 0, "compatible", LUO_COMPATIBLE);
@@ -273,7 +272,8 @@ function liveupdate_reboot_rfc(kernel: Kernel): number {
  */
 export function luo_startup(kernel: Kernel): number {
 	if (!luoSeedEra(kernel) || !kernel.config.LIVEUPDATE) return 0;
-	if (!liveupdate_enabled(kernel) || !kho_is_enabled(kernel)) return 0;
+	// liveupdate_enabled() is false when KHO is off, with the seed's warning (luo_startup's first check).
+	if (!liveupdate_enabled(kernel)) return 0;
 	try {
 		register_kho_notifier(kernel, luo_kho_notifier(kernel));
 	} catch (e) {

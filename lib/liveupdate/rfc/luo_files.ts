@@ -132,11 +132,11 @@ export function liveupdate_unregister_filesystem(kernel: Kernel, fs: LiveupdateF
 	});
 }
 
-/** Adds `file` (LUO takes over the caller's reference) under `token`: ENOENT when no handler accepts it. */
-function registerFile(kernel: Kernel, st: LuoFilesState, token: bigint, file: File): void {
+/** The first handler whose can_preserve accepts `file`, else ENOENT. */
+function findFilesystem(kernel: Kernel, st: LuoFilesState, file: File): LiveupdateFilesystem {
 	const fs = st.filesystems.find((f) => f.can_preserve(kernel, file, f.arg));
 	if (!fs) throw new Errno(ENOENT);
-	st.xaOut.set(token, { fs, file, private_data: 0n });
+	return fs;
 }
 
 const REGISTER_WARN = "File can be registered only in normal or prepared state";
@@ -150,9 +150,9 @@ const REGISTER_WARN = "File can be registered only in normal or prepared state";
 export function luo_register_file(kernel: Kernel, file: File): bigint {
 	return withNormalOrUpdated(kernel, REGISTER_WARN, () => {
 		const st = luoFiles(kernel);
-		const token = st.nextToken;
-		registerFile(kernel, st, token, file);
-		st.nextToken++;
+		const fs = findFilesystem(kernel, st, file);
+		const token = st.nextToken++;
+		st.xaOut.set(token, { fs, file, private_data: 0n });
 		return token;
 	});
 }
@@ -165,9 +165,9 @@ export function luo_register_file(kernel: Kernel, file: File): bigint {
 export function luo_register_file_token(kernel: Kernel, token: bigint, file: File): void {
 	withNormalOrUpdated(kernel, REGISTER_WARN, () => {
 		const st = luoFiles(kernel);
-		if (!st.filesystems.some((f) => f.can_preserve(kernel, file, f.arg))) throw new Errno(ENOENT);
+		const fs = findFilesystem(kernel, st, file);
 		if (st.xaOut.has(token)) throw new Errno(EEXIST);
-		registerFile(kernel, st, token, file);
+		st.xaOut.set(token, { fs, file, private_data: 0n });
 	});
 }
 

@@ -84,7 +84,11 @@ function fdUnpreserve(kernel: Kernel, p: Process, arg: number): void {
 	luo_unregister_file(kernel, BigInt.asUintN(64, BigInt(p.mm.getUser(arg, 8))));
 }
 
-/** luo_ioctl_fd_restore(): an fd slot first (EMFILE), then the file, then the fd is installed and copied out. */
+/**
+ * luo_ioctl_fd_restore(): an fd slot first (EMFILE), then the file, then the
+ * fd is installed and copied out. Both generations' struct liveupdate_fd
+ * have the same layout.
+ */
 function fdRestore(kernel: Kernel, p: Process, arg: number): void {
 	const req = rfc.liveupdate_fd.fromUser(p.mm, arg);
 	let free = 0;
