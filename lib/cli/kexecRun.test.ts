@@ -1,7 +1,8 @@
 import t from "tap";
 import { fileURLToPath } from "node:url";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { cliMain, type CliIo } from "./main.ts";
 import { stage2Args } from "./kexecRun.ts";
 
@@ -16,6 +17,12 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 	const code = await cliMain(args, io);
 	return { code, out, err };
 }
+
+// A temporary directory of this file's own: other test files make and remove
+// kexec dumps in the system one at the same time.
+const ownTmp = mkdtempSync(join(tmpdir(), "luosim-kexecrun-test-"));
+process.env.TMPDIR = ownTmp;
+t.teardown(() => rmSync(ownTmp, { recursive: true, force: true }));
 
 function kexecDumpDirs(): string[] {
 	return readdirSync(tmpdir()).filter((n) => n.startsWith("luosim-kexec-") && !n.includes("test"));

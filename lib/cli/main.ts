@@ -4,8 +4,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { existsSync, readFileSync } from "node:fs";
-import { ABI_GENERATIONS, type AbiGeneration } from "../kernel/kernel.ts";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { ABI_GENERATIONS, defaultConfig, type AbiGeneration, type KernelConfig } from "../kernel/kernel.ts";
 import { formatDmesgLine } from "../kernel/printk.ts";
 import { loadProgram, runProgram } from "./runProgram.ts";
 import { runOnKernel, runProgramKexec } from "./kexecRun.ts";
@@ -15,7 +15,7 @@ import { runSelftests } from "./selftests.ts";
 import { supportMatrix } from "./supportMatrix.ts";
 import { runShell } from "./sh.ts";
 import { bootKernel } from "../kernel/machine.ts";
-import { BOOT_IMAGE_PATH, ImageFormatError, describeImage, parseImage, type KernelImage } from "../kexec/image.ts";
+import { BOOT_IMAGE_PATH, ImageFormatError, buildImage, describeImage, parseImage, type KernelImage } from "../kexec/image.ts";
 import { O_RDONLY } from "../fs/fcntl.ts";
 import { luo_versions_compare } from "../liveupdate/mainline/luo_versions.ts";
 
@@ -26,6 +26,7 @@ export const USAGE = `usage: luosim run [--abi G] [--cmdline S] [--uid N] [--str
        luosim selftests [--abi G] [NAME...]
        luosim sh [--abi G] [--cmdline S] [--uid N]
        luosim versions [--abi G] IMAGE...
+       luosim image [--abi G] [--config NAME=y|n]... OUT
        luosim syscalls
   G is one of: ${ABI_GENERATIONS.join(", ")}
 `;
@@ -240,6 +241,39 @@ async function cmdVersions(args: string[], io: CliIo): Promise<number> {
 	return status;
 }
 
+/**
+ * `luosim image [--abi G] [--config NAME=y|n]... OUT`: writes to the host
+ * file OUT the kernel image that a kernel of generation G built with that
+ * configuration installs as /boot/vmlinuz (for `luosim versions`, or to
+ * copy into a program's VFS and kexec_file_load).
+ */
+async function cmdImage(args: string[], io: CliIo): Promise<number> {
+	let abi: AbiGeneration = "mainline";
+	const config: Partial<Record<keyof KernelConfig, boolean>> = {};
+	let out: string | undefined;
+	for (let i = 0; i < args.length; i++) {
+		const a = args[i]!;
+		if (a === "--abi") abi = parseAbi(args[++i]);
+		else if (a === "--config") {
+			const v = args[++i] ?? "";
+			const m = /^(?:CONFIG_)?([A-Z0-9_]+)=([yn])$/.exec(v);
+			if (!m || !(m[1]! in defaultConfig(abi))) throw new UsageError(`option --config needs NAME=y or NAME=n with NAME one of ${Object.keys(defaultConfig(abi)).join(", ")}, got '${v}'`);
+			config[m[1] as keyof KernelConfig] = m[2] === "y";
+		} else if (a.startsWith("--")) throw new UsageError(`unknown option '${a}'`);
+		else if (out === undefined) out = a;
+		else throw new UsageError(`image takes one OUT file, got '${a}' too`);
+	}
+	if (out === undefined) throw new UsageError("image needs an OUT file");
+	const image = buildImage(bootKernel({ abi, config }));
+	try {
+		writeFileSync(out, image);
+	} catch (e) {
+		io.stderr(`luosim image: ${out}: ${(e as Error).message}\n`);
+		return 1;
+	}
+	return 0;
+}
+
 async function cmdSelftests(args: string[], io: CliIo): Promise<number> {
 	let abis: readonly AbiGeneration[] = ABI_GENERATIONS;
 	const names: string[] = [];
@@ -264,6 +298,7 @@ export async function cliMain(argv: string[], io: CliIo): Promise<number> {
 		if (cmd === "run") return await cmdRun(rest, io);
 		if (cmd === "selftests") return await cmdSelftests(rest, io);
 		if (cmd === "sh") return await cmdSh(rest, io);
+		if (cmd === "image") return await cmdImage(rest, io);
 		if (cmd === "versions") return await cmdVersions(rest, io);
 		if (cmd === "__boot-from-dump") return await cmdBootFromDump(rest, io);
 		if (cmd === "syscalls") {

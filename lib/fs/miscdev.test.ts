@@ -9,6 +9,9 @@ import type { Inode } from "./inode.ts";
 import type { FileOperations } from "./file.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 
+/** A kernel with no misc device of its own (LUO off: no /dev/liveupdate), so minors start from a known table. */
+const NO_MISC = { cmdline: "liveupdate=off" };
+
 function node(k: Kernel, name: string): Inode | null {
 	const root = devtmpfsMount(k).root;
 	return root.op.lookup!(root, name);
@@ -33,7 +36,7 @@ function errnoOf(fn: () => unknown): number {
 const dyn = (name: string, fops: FileOperations = {}): { name: string; minor: number; fops: FileOperations } => ({ name, minor: MISC_DYNAMIC_MINOR, fops });
 
 t.test("dynamic minors count down from 127, as 6.15's misc_minor_alloc does", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel(NO_MISC);
 	t.equal(miscRegister(k, dyn("a")), 127);
 	t.equal(miscRegister(k, dyn("b")), 126);
 	t.equal(miscRegister(k, dyn("c")), 125);
@@ -41,7 +44,7 @@ t.test("dynamic minors count down from 127, as 6.15's misc_minor_alloc does", as
 });
 
 t.test("a freed dynamic minor is reused first", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel(NO_MISC);
 	miscRegister(k, dyn("a"));
 	miscRegister(k, dyn("b"));
 	miscDeregister(k, 127);
@@ -49,7 +52,7 @@ t.test("a freed dynamic minor is reused first", async (t) => {
 });
 
 t.test("after 128 dynamic minors the next ones come from 256 up", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel(NO_MISC);
 	for (let i = 0; i < DYNAMIC_MINORS; i++) miscRegister(k, dyn(`d${i}`));
 	t.equal(miscRegister(k, dyn("over")), 256);
 	t.equal(miscRegister(k, dyn("over2")), 257);
@@ -57,14 +60,14 @@ t.test("after 128 dynamic minors the next ones come from 256 up", async (t) => {
 });
 
 t.test("a fixed minor below 128 keeps dynamic devices off it", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel(NO_MISC);
 	t.equal(miscRegister(k, { name: "fixed", minor: 127, fops: {} }), 127);
 	t.equal(miscRegister(k, dyn("a")), 126);
 	t.equal(miscRegister(k, { name: "mid", minor: 200, fops: {} }), 200);
 });
 
 t.test("a taken fixed minor is EBUSY, also when a dynamic device got it", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel(NO_MISC);
 	miscRegister(k, { name: "fixed", minor: 200, fops: {} });
 	t.equal(errnoOf(() => miscRegister(k, { name: "other", minor: 200, fops: {} })), EBUSY);
 	miscRegister(k, dyn("a"));
@@ -74,20 +77,20 @@ t.test("a taken fixed minor is EBUSY, also when a dynamic device got it", async 
 });
 
 t.test("a name already registered is EEXIST and frees the minor it took", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel(NO_MISC);
 	miscRegister(k, dyn("twin"));
 	t.equal(errnoOf(() => miscRegister(k, dyn("twin"))), EEXIST);
 	t.equal(miscRegister(k, dyn("other")), 126, "126 was not kept by the failed call");
 });
 
 t.test("a minor outside 0..MINORMASK is EINVAL", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel(NO_MISC);
 	t.equal(errnoOf(() => miscRegister(k, { name: "neg", minor: -1, fops: {} })), EINVAL);
 	t.equal(errnoOf(() => miscRegister(k, { name: "big", minor: 1 << 20, fops: {} })), EINVAL);
 });
 
 t.test("the node gets the mode, 0600 by default, and the nodename when given", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel(NO_MISC);
 	miscRegister(k, dyn("plain"));
 	t.equal(node(k, "plain")!.mode, S_IFCHR | 0o600);
 	miscRegister(k, { name: "open", minor: MISC_DYNAMIC_MINOR, fops: {}, mode: 0o666 });
@@ -99,7 +102,7 @@ t.test("the node gets the mode, 0600 by default, and the nodename when given", a
 });
 
 t.test("open hands the file to the driver with private_data set to the device", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel(NO_MISC);
 	let seen: unknown = null;
 	const dev = {
 		name: "liveupdate",
@@ -120,14 +123,14 @@ t.test("open hands the file to the driver with private_data set to the device", 
 });
 
 t.test("a misc minor with no device opens with ENODEV", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel(NO_MISC);
 	devtmpfsMount(k);
 	const stray = devtmpfsCreateNode(k, "stray", 0o600, makedev(MISC_MAJOR, 99));
 	t.equal(errnoOf(() => openInode(k, stray)), ENODEV);
 });
 
 t.test("deregister removes the node; the old node is ENODEV; open files keep working", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel(NO_MISC);
 	const minor = miscRegister(k, dyn("gone", { read: () => new Uint8Array([5]) }));
 	const inode = node(k, "gone")!;
 	const f = openInode(k, inode);
@@ -140,7 +143,7 @@ t.test("deregister removes the node; the old node is ENODEV; open files keep wor
 });
 
 t.test("miscDevices lists the newest first, as /proc/misc does", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel(NO_MISC);
 	miscRegister(k, dyn("first"));
 	miscRegister(k, { name: "second", minor: 200, fops: {} });
 	t.same(miscDevices(k).map((e) => [e.minor, e.dev.name]), [[200, "second"], [127, "first"]]);

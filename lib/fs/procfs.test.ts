@@ -143,7 +143,7 @@ t.test("root writing a top-level proc file gets EIO", async (t) => {
 });
 
 t.test("/proc/devices and /proc/misc list the registered drivers", async (t) => {
-	const k = bootKernel();
+	const k = bootKernel({ cmdline: "liveupdate=off" });
 	miscRegister(k, { name: "liveupdate", minor: MISC_DYNAMIC_MINOR, fops: {} });
 	t.equal(cat(k, "devices"), "Character devices:\n  1 mem\n  5 /dev/tty\n  5 /dev/console\n 10 misc\n\nBlock devices:\n");
 	t.equal(cat(k, "misc"), "127 liveupdate\n");

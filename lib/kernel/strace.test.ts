@@ -57,13 +57,13 @@ t.test("ioctl: _IOC() for an unknown command, a registered name otherwise", asyn
 		const f = u.p.files.get(fd);
 		f.f_op = { ...f.f_op, ioctl: () => 0 };
 		const arg = u.alloc(16);
-		u.sys("ioctl", fd, 0xc010ba00, arg);
-		registerIoctlName(0x4010ba07, "LIVEUPDATE_TEST_IOCTL");
-		u.sys("ioctl", fd, 0x4010ba07, 0);
+		u.sys("ioctl", fd, 0xc010fe00, arg);
+		registerIoctlName(0x4010fe07, "LUOSIM_TEST_IOCTL");
+		u.sys("ioctl", fd, 0x4010fe07, 0);
 	});
 	t.same(lines.slice(1, 3), [
-		"ioctl(0, _IOC(_IOC_READ|_IOC_WRITE, 0xba, 0, 0x10), ADDR) = 0",
-		"ioctl(0, LIVEUPDATE_TEST_IOCTL, 0) = 0",
+		"ioctl(0, _IOC(_IOC_READ|_IOC_WRITE, 0xfe, 0, 0x10), ADDR) = 0",
+		"ioctl(0, LUOSIM_TEST_IOCTL, 0) = 0",
 	]);
 });
 

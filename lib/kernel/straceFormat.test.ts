@@ -60,13 +60,13 @@ t.test("flags: names in table order, leftovers in hex, a zero name", async (t) =
 });
 
 t.test("ioctl commands: a registered name, else _IOC(dir, type, nr, size)", async (t) => {
-	t.equal(ioctlCmd(0xc010ba00), "_IOC(_IOC_READ|_IOC_WRITE, 0xba, 0, 0x10)");
-	t.equal(ioctlCmd(0x4010ba07), "_IOC(_IOC_WRITE, 0xba, 0x7, 0x10)");
-	t.equal(ioctlCmd(0x8004ba01), "_IOC(_IOC_READ, 0xba, 0x1, 0x4)");
-	t.equal(ioctlCmd(0xba41), "_IOC(_IOC_NONE, 0xba, 0x41, 0)");
+	t.equal(ioctlCmd(0xc010fe00), "_IOC(_IOC_READ|_IOC_WRITE, 0xfe, 0, 0x10)");
+	t.equal(ioctlCmd(0x4010fe07), "_IOC(_IOC_WRITE, 0xfe, 0x7, 0x10)");
+	t.equal(ioctlCmd(0x8004fe01), "_IOC(_IOC_READ, 0xfe, 0x1, 0x4)");
+	t.equal(ioctlCmd(0xfe41), "_IOC(_IOC_NONE, 0xfe, 0x41, 0)");
 	t.equal(ioctlCmd(0x5401), "TCGETS");
-	registerIoctlName(0xc010ba00, "LIVEUPDATE_IOCTL_FD_PRESERVE");
-	t.equal(ioctlCmd(0xc010ba00), "LIVEUPDATE_IOCTL_FD_PRESERVE");
+	registerIoctlName(0xc010fe00, "LUOSIM_TEST_IOCTL");
+	t.equal(ioctlCmd(0xc010fe00), "LUOSIM_TEST_IOCTL");
 });
 
 t.test("wait statuses as strace prints them", async (t) => {

@@ -31,21 +31,28 @@ function blobSize(kernel: Kernel, phys: number): number {
 	return Math.min(fdt_totalsize(pm.read(phys, 8)), pm.sizeBytes - phys);
 }
 
-interface FdtBlob {
+/** What a physical-memory blob file reads: `size` bytes at `phys` of `kernel`'s machine. */
+export interface PhysBlob {
 	kernel: Kernel;
 	phys: number;
 	size: number;
 }
 
-/** fops_blob over physical memory: simple_read_from_buffer of the frames at read time. */
-const fdtBlobFops: FileOperations = {
+/**
+ * debugfs fops_blob over physical memory (simple_read_from_buffer of the
+ * frames at read time, so later changes show), clipped to the end of
+ * memory; both KHO eras' fdt and sub_fdts files use it.
+ */
+export const physBlobFops: FileOperations = {
 	open: simpleOpen,
 	read(file: File, count: number, ppos: { pos: number }): Uint8Array {
-		const b = file.private_data as FdtBlob;
+		const b = file.private_data as PhysBlob;
 		if (ppos.pos < 0) throw new Errno(EINVAL);
-		if (ppos.pos >= b.size || count === 0) return new Uint8Array(0);
-		const n = Math.min(count, b.size - ppos.pos);
-		const out = b.kernel.machine.physmem.read(b.phys + ppos.pos, n);
+		const pm = b.kernel.machine.physmem;
+		const size = Math.max(0, Math.min(b.size, pm.sizeBytes - b.phys));
+		if (ppos.pos >= size || count === 0) return new Uint8Array(0);
+		const n = Math.min(count, size - ppos.pos);
+		const out = pm.read(b.phys + ppos.pos, n);
 		ppos.pos += n;
 		return out;
 	},
@@ -54,7 +61,7 @@ const fdtBlobFops: FileOperations = {
 /** __kho_debugfs_fdt_add(): a 0400 blob `name` in `dir` for the FDT at `phys`; 0 or -errno. */
 function fdtAdd(kernel: Kernel, list: DebugfsDentry[], dir: DebugfsDentry | null, name: string, phys: number): number {
 	try {
-		list.push(debugfsCreateFile(kernel, name, 0o400, dir, { kernel, phys, size: blobSize(kernel, phys) } satisfies FdtBlob, fdtBlobFops));
+		list.push(debugfsCreateFile(kernel, name, 0o400, dir, { kernel, phys, size: blobSize(kernel, phys) } satisfies PhysBlob, physBlobFops));
 		return 0;
 	} catch (e) {
 		if (e instanceof Errno) return -e.errno;

@@ -29,14 +29,25 @@ import { kho_scratch_encode } from "./kho_scratch.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** A fresh machine and a first-boot kernel (cold boot; Kernel boot runs khoInit). */
-export function bootKho(boot: BootOptions = {}, machine: MachineOptions = {}): Kernel {
-	return new Machine(machine).boot(boot);
+/**
+ * KHO alone, as the KHO selftest's kernel config has it (no CONFIG_LIVEUPDATE):
+ * LUO would add its own subtree and finalize notifier. A caller's
+ * `liveupdate=` comes later on the command line and wins.
+ */
+const WITHOUT_LUO = "liveupdate=off";
+
+function withoutLuo(boot: BootOptions): BootOptions {
+	return { ...boot, cmdline: boot.cmdline ? `${WITHOUT_LUO} ${boot.cmdline}` : WITHOUT_LUO };
 }
 
-/** kexec: hands `k`'s KHO data to a new kernel on the same machine. */
+/** A fresh machine and a first-boot kernel (cold boot; Kernel boot runs khoInit), LUO off. */
+export function bootKho(boot: BootOptions = {}, machine: MachineOptions = {}): Kernel {
+	return new Machine(machine).boot(withoutLuo(boot));
+}
+
+/** kexec: hands `k`'s KHO data to a new kernel on the same machine (LUO off there too). */
 export function kexec(k: Kernel, boot: BootOptions = {}): Kernel {
-	return k.machine.kexecBoot(boot, khoHandoverAddress(k));
+	return k.machine.kexecBoot(withoutLuo(boot), khoHandoverAddress(k));
 }
 
 export { errnoOf } from "../fs/syscalls/testing.ts";

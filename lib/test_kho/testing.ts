@@ -15,8 +15,12 @@ import { writeText } from "../kho/testing.ts";
 import { kexecNow, runOutcome } from "../kexec/testing.ts";
 import { KHO_TEST_FDT } from "./test_kho.ts";
 
-/** The command line that turns the module on. */
-export const TEST_KHO_ON = "test_kho.enable=1";
+/**
+ * The command line of the KHO selftest's kernel: the module on, and LUO off,
+ * since tools/testing/selftests/kho/config has no CONFIG_LIVEUPDATE (a
+ * seed-era LUO would keep KHO from finalizing again in an UPDATED kernel).
+ */
+export const TEST_KHO_ON = "liveupdate=off test_kho.enable=1";
 /** The line a successful restore prints. */
 export const RESTORE_SUCCEEDED = "test_kho: KHO restore succeeded";
 

@@ -18,36 +18,13 @@
  * kho_add_subtree() grew it; this is the kernel's behaviour, kept.
  */
 import type { Kernel } from "../../kernel/kernel.ts";
-import { Errno, EINVAL, ENOENT, ENOMEM } from "../../kernel/errno.ts";
-import { debugfsCreateDir, debugfsCreateFile, debugfsRemove, simpleOpen, type DebugfsDentry } from "../../fs/debugfs.ts";
-import type { File, FileOperations } from "../../fs/file.ts";
+import { Errno, ENOENT, ENOMEM } from "../../kernel/errno.ts";
+import { debugfsCreateDir, debugfsCreateFile, debugfsRemove, type DebugfsDentry } from "../../fs/debugfs.ts";
 import { fdt_first_subnode, fdt_get_name, fdt_getprop, fdt_next_subnode } from "../../fdt/libfdt.ts";
-import { scratchFops } from "../kho_debugfs.ts";
+import { physBlobFops, scratchFops, type PhysBlob } from "../kho_debugfs.ts";
 import { khoDebugfsEnabled, khoReadFdt } from "../kho_state.ts";
 import { KHO_SUB_TREE_PROP_NAME, KHO_SUB_TREE_SIZE_PROP_NAME, ld64 } from "./kho_abi.ts";
 import { khoMainline, khoShared, type KhoDebugfs, type KhoDebugfsBlob } from "./kho_state.ts";
-
-interface BlobData {
-	kernel: Kernel;
-	phys: number;
-	size: number;
-}
-
-/** debugfs fops_blob over physical memory: simple_read_from_buffer of the frames now. */
-const blobFops: FileOperations = {
-	open: simpleOpen,
-	read(file: File, count: number, ppos: { pos: number }): Uint8Array {
-		const b = file.private_data as BlobData;
-		if (ppos.pos < 0) throw new Errno(EINVAL);
-		const pm = b.kernel.machine.physmem;
-		const size = Math.max(0, Math.min(b.size, pm.sizeBytes - b.phys));
-		if (ppos.pos >= size || count === 0) return new Uint8Array(0);
-		const n = Math.min(count, size - ppos.pos);
-		const out = pm.read(b.phys + ppos.pos, n);
-		ppos.pos += n;
-		return out;
-	},
-};
 
 function tryCreate(create: () => DebugfsDentry): DebugfsDentry | null {
 	try {
@@ -61,7 +38,7 @@ function tryCreate(create: () => DebugfsDentry): DebugfsDentry | null {
 /** __kho_debugfs_blob_add(): a 0400 blob file in `dir`; 0 or -errno. */
 function blobAdd(kernel: Kernel, list: KhoDebugfsBlob[], dir: DebugfsDentry | null, name: string, phys: number, size: number): number {
 	try {
-		const dentry = debugfsCreateFile(kernel, name, 0o400, dir, { kernel, phys, size } satisfies BlobData, blobFops);
+		const dentry = debugfsCreateFile(kernel, name, 0o400, dir, { kernel, phys, size } satisfies PhysBlob, physBlobFops);
 		list.unshift({ dentry, phys, size });
 		return 0;
 	} catch (e) {

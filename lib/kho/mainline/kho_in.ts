@@ -22,7 +22,7 @@ import { Errno, EINVAL, ENOENT, EOPNOTSUPP } from "../../kernel/errno.ts";
 import { fdt_check_header, fdt_getprop, fdt_node_check_compatible, fdt_subnode_offset } from "../../fdt/libfdt.ts";
 import { folio_put, folio_restore, type Folio } from "../../mm/folio.ts";
 import { MAX_PAGE_ORDER, PFN_PHYS, PHYS_PFN } from "../../mm/physmem.ts";
-import { kho_split_range } from "./kho_out.ts";
+import { kho_range_blocks } from "../kho_mem.ts";
 import { inMemory, parse_setup_data, reserveBytes } from "../kho_in.ts";
 import { kho_scratch_adopt, kho_scratch_decode, KHO_SCRATCH_SIZE } from "../kho_scratch.ts";
 import { hex, khoReadFdt } from "../kho_state.ts";
@@ -176,7 +176,7 @@ export function kho_restore_folio(kernel: Kernel, phys: number): Folio | null {
 export function kho_restore_pages(kernel: Kernel, phys: number, nr: number): number | null {
 	if (!Number.isSafeInteger(phys) || phys < 0 || !Number.isSafeInteger(nr) || nr < 0) return null;
 	const start = PHYS_PFN(phys);
-	for (const [pfn] of kho_split_range(start, start + nr)) {
+	for (const [pfn] of kho_range_blocks(start, start + nr)) {
 		const order = kho_restore_page(kernel, PFN_PHYS(pfn));
 		if (order === null) return null;
 		// kho_init_pages(): each page its own order-0 page with refcount 1.

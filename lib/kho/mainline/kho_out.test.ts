@@ -13,7 +13,7 @@ import {
 	kho_unpreserve_free,
 	kho_unpreserve_pages,
 } from "./kho.ts";
-import { kho_split_range } from "./kho_out.ts";
+import { kho_range_blocks } from "../kho_mem.ts";
 import { kho_radix_test_page } from "./kho_radix.ts";
 import { bootMainline, dmesg, errnoOf, outTree } from "./testing.ts";
 
@@ -72,7 +72,7 @@ t.test("preserving pages past the end of memory is EINVAL", async (t) => {
 });
 
 t.test("a page range is recorded as naturally aligned blocks", async (t) => {
-	t.same(kho_split_range(0x1003, 0x1011), [[0x1003, 0], [0x1004, 2], [0x1008, 3], [0x1010, 0]]);
+	t.same(kho_range_blocks(0x1003, 0x1011), [[0x1003, 0], [0x1004, 2], [0x1008, 3], [0x1010, 0]]);
 	const k = bootMainline();
 	kho_preserve_pages(k, 0x1003, 0xe);
 	const tree = outTree(k);

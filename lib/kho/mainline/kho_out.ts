@@ -24,6 +24,7 @@ import { folio_alloc, folio_order, folio_pfn, folio_put, type Folio } from "../.
 import { MAX_PAGE_ORDER, PAGE_SIZE, PFN_PHYS } from "../../mm/physmem.ts";
 import { kho_radix_add_page, kho_radix_del_page, type KhoRadixTree } from "./kho_radix.ts";
 import { khoMainline, khoShared, khoWARN } from "./kho_state.ts";
+import { kho_range_blocks } from "../kho_mem.ts";
 
 /** The tree, or the errno the kernel gives without one. */
 function outTree(kernel: Kernel, fn: string): KhoRadixTree {
@@ -42,35 +43,6 @@ function unpreserveTree(kernel: Kernel, fn: string): KhoRadixTree | null {
 	const tree = khoMainline(kernel).tree;
 	if (!tree) khoWARN(kernel, fn, "!tree->root");
 	return tree;
-}
-
-/** count_trailing_zeros(), with BITS_PER_LONG for 0. */
-function ctz(n: number): number {
-	if (n === 0) return 64;
-	let z = 0;
-	while (n % 2 === 0) {
-		n /= 2;
-		z++;
-	}
-	return z;
-}
-
-/** ilog2(). */
-function ilog2(n: number): number {
-	let l = 0;
-	while (2 ** (l + 1) <= n) l++;
-	return l;
-}
-
-/** The naturally aligned blocks `[start, end)` is split into, as [pfn, order] (kho_preserve_pages' loop). */
-export function kho_split_range(start: number, end: number): [number, number][] {
-	const out: [number, number][] = [];
-	for (let pfn = start; pfn < end; ) {
-		const order = Math.min(ctz(pfn), ilog2(end - pfn));
-		out.push([pfn, order]);
-		pfn += 2 ** order;
-	}
-	return out;
 }
 
 /** get_order(size): the smallest order whose block holds `size` bytes. */
@@ -114,7 +86,7 @@ export function kho_unpreserve_folio(kernel: Kernel, folio: Folio): void {
 
 /** __kho_unpreserve(): clears the blocks of `[pfn, end)`. */
 function __kho_unpreserve(kernel: Kernel, tree: KhoRadixTree, pfn: number, end: number): void {
-	for (const [p, order] of kho_split_range(pfn, end))
+	for (const [p, order] of kho_range_blocks(pfn, end))
 		if (!kho_radix_del_page(tree, p, order)) khoWARN(kernel, "kho_radix_del_page", "!node->table[idx]");
 }
 
@@ -126,7 +98,7 @@ function __kho_unpreserve(kernel: Kernel, tree: KhoRadixTree, pfn: number, end: 
 export function kho_preserve_pages(kernel: Kernel, pfn: number, nr: number): void {
 	const tree = outTree(kernel, "kho_preserve_pages");
 	checkRange(kernel, "kho_preserve_pages", pfn, nr);
-	for (const [p, order] of kho_split_range(pfn, pfn + nr)) {
+	for (const [p, order] of kho_range_blocks(pfn, pfn + nr)) {
 		try {
 			kho_radix_add_page(tree, p, order);
 		} catch (e) {

@@ -34,6 +34,8 @@
  */
 import { Errno, EINVAL, EBUSY, EIO, ENOENT, ENOIOCTLCMD, errnoName } from "../../kernel/errno.ts";
 import { current } from "../../kernel/current.ts";
+import { registerIoctlName } from "../../kernel/strace.ts";
+import * as uapi from "../uapi/mainline.ts";
 import { miscRegister, MISC_DYNAMIC_MINOR } from "../../fs/miscdev.ts";
 import { reserveFd } from "../../fs/syscalls/util.ts";
 import { _IOC_NR } from "../../uaccess/ioctl.ts";
@@ -289,4 +291,9 @@ export function liveupdate_ioctl_init(kernel: Kernel): number {
 		return -e.errno;
 	}
 	return 0;
+}
+
+// strace shows the mainline commands by name (numbers distinct from the seed era's).
+for (const name of ["LIVEUPDATE_IOCTL_CREATE_SESSION", "LIVEUPDATE_IOCTL_RETRIEVE_SESSION", "LIVEUPDATE_SESSION_PRESERVE_FD", "LIVEUPDATE_SESSION_RETRIEVE_FD", "LIVEUPDATE_SESSION_FINISH", "LIVEUPDATE_SESSION_GET_NAME"] as const) {
+	registerIoctlName(uapi[name], name);
 }

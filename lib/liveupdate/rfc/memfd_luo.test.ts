@@ -209,8 +209,8 @@ t.test("pages fallocated past EOF are not carried", async (t) => {
 
 t.test("the initcall registers memfd-v1 on a seed-era kernel with LUO on, and nothing otherwise", async (t) => {
 	const has = (k: Kernel): boolean => luo_filesystems(k).some((f) => f.compatible === "memfd-v1");
-	t.ok(has(bootKho()), "rfc-v2");
-	t.ok(has(bootKho({ abi: "v2" })), "v2");
+	t.ok(has(bootKho({ cmdline: "liveupdate=on" })), "rfc-v2");
+	t.ok(has(bootKho({ abi: "v2", cmdline: "liveupdate=on" })), "v2");
 	const off = bootKho({ cmdline: "liveupdate=off" });
 	t.equal(memfd_luo_v1_init(off), 0);
 	t.notOk(has(off), "liveupdate=off");
@@ -261,7 +261,7 @@ t.test("through /dev/liveupdate and reboot(LINUX_REBOOT_CMD_KEXEC): the memfd co
 });
 
 t.test("FD_PRESERVE of a tmpfs file is ENOENT: memfd-v1 is the only handler and refuses it", async (t) => {
-	const k = bootKho();
+	const k = bootKho({ cmdline: "liveupdate=on" });
 	const r = await runOutcome(k, (u) => {
 		const fd = u.sys("open", "/tmp/f", 0o102, 0o600);
 		const luo = u.sys("open", "/dev/liveupdate", O_RDWR);
