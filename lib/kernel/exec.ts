@@ -5,6 +5,7 @@
  */
 import { Process, copyProcess, doExit, initRlimits } from "./process.ts";
 import { TaskExit } from "./sched.ts";
+import { getSyscall, syscallDef } from "./syscallTable.ts";
 import { Cred } from "./cred.ts";
 import { FdTable } from "./fdtable.ts";
 import { W_EXITCODE, W_SIGNALED, SIGABRT } from "./signal.ts";
@@ -34,7 +35,11 @@ export function startBody(p: Process, body: ProcessBody): void {
 export async function runBody(p: Process, body: ProcessBody): Promise<void> {
 	try {
 		const ret = await body();
-		doExit(p, W_EXITCODE(typeof ret === "number" ? ret : 0));
+		const status = typeof ret === "number" ? ret : 0;
+		// Returning is exit(status), which ends in exit_group(2): strace shows it.
+		const exitGroup = getSyscall("exit_group");
+		if (exitGroup) syscallDef(p, exitGroup, [status]);
+		doExit(p, W_EXITCODE(status));
 	} catch (e) {
 		if (!(e instanceof TaskExit)) {
 			writeStderr(p, `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -47,6 +47,7 @@ t.test("file calls print as strace prints them", async (t) => {
 		"close(0) = 0",
 		"close(0) = -1 EBADF (Bad file descriptor)",
 		'openat(AT_FDCWD, "/nonexistent", O_RDONLY) = -1 ENOENT (No such file or directory)',
+		"exit_group(3) = ?",
 		"+++ exited with 3 +++",
 	]);
 });
@@ -144,6 +145,7 @@ t.test("several processes: [pid N] prefixes, fork() = N, unfinished and resumed 
 		"[pid     2] fork() = 3",
 		"[pid     2] wait4(3,  <unfinished ...>",
 		"[pid     3] nanosleep({tv_sec=1, tv_nsec=0}, NULL) = 0",
+		"[pid     3] exit_group(3) = ?",
 		"[pid     3] +++ exited with 3 +++",
 		"<... wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 3",
 		"[pid     2] fork() = 4",
@@ -153,6 +155,7 @@ t.test("several processes: [pid N] prefixes, fork() = N, unfinished and resumed 
 		"[pid     4] <... nanosleep resumed> <unfinished ...>) = ?",
 		"[pid     4] +++ killed by SIGKILL +++",
 		"wait4(-1, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}], 0, NULL) = 4",
+		"exit_group(0) = ?",
 		"+++ exited with 0 +++",
 	]);
 });
@@ -169,6 +172,7 @@ t.test("a sleeper killed from outside any call: its whole head, then <unfinished
 		"[pid     3] nanosleep({tv_sec=9, tv_nsec=0},  <unfinished ...>) = ?",
 		"[pid     3] +++ killed by SIGKILL +++",
 		"<... wait4 resumed>NULL, 0, NULL) = 3",
+		"exit_group(0) = ?",
 		"+++ exited with 0 +++",
 	]);
 });
@@ -208,8 +212,10 @@ t.test("a call abandoned by a caught JS exception does not hold back other proce
 	t.same(lines, [
 		"[pid     2] fork() = 3",
 		"[pid     2] wait4(3,  <unfinished ...>",
+		"[pid     3] exit_group(0) = ?",
 		"[pid     3] +++ exited with 0 +++",
 		"<... wait4 resumed>NULL, 0, NULL) = 3",
+		"exit_group(0) = ?",
 		"+++ exited with 0 +++",
 	]);
 });

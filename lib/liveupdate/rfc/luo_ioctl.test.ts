@@ -33,7 +33,6 @@ t.test("open without CAP_SYS_ADMIN is EACCES", async (t) => {
 	await asRoot(k, (u) => void t.equal(openLuo(u), -EACCES), 1000);
 });
 
-// Needs lib/fs/open.ts to clear O_EXCL after ->open() as Linux's do_dentry_open() does (today it clears it before).
 t.test("open with O_EXCL is EINVAL", async (t) => {
 	await asRoot(bootLuo(), (u) => void t.equal(openLuo(u, O_RDWR | O_EXCL), -EINVAL));
 });
