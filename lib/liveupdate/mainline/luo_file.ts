@@ -24,7 +24,7 @@
 import { Errno, EBUSY, EEXIST, EINVAL, ENOENT, ENOSPC, EOPNOTSUPP, errnoName } from "../../kernel/errno.ts";
 import { current } from "../../kernel/current.ts";
 import { liveupdate_enabled } from "../liveupdate.ts";
-import { luo_flb_file_finish, luo_flb_file_preserve, luo_flb_file_unpreserve, luo_flb_unregister_all } from "./luo_flb.ts";
+import { luo_flb_file_finish, luo_flb_file_preserve, luo_flb_file_unpreserve, luo_flb_handler_init, luo_flb_unregister_all } from "./luo_flb.ts";
 import { liveupdate_test_register } from "./test_liveupdate.ts";
 import { LIVEUPDATE_HNDL_COMPAT_LENGTH, luo_file_ser } from "./luo_abi.ts";
 import {
@@ -335,6 +335,7 @@ export function liveupdate_register_file_handler(kernel: Kernel, fh: LiveupdateF
 		throw new Errno(EEXIST);
 	}
 	g.handlers.push(fh);
+	luo_flb_handler_init(kernel, fh);
 	liveupdate_test_register(kernel, fh);
 }
 

@@ -34,7 +34,7 @@ import { char, struct, u64 } from "../../uaccess/struct.ts";
 import { folio_pfn, type Folio } from "../../mm/folio.ts";
 import { kho_alloc_preserve, kho_restore_free } from "../../kho/mainline/kho.ts";
 import { liveupdate_enabled } from "../liveupdate.ts";
-import { luo_file_handlers, type LiveupdateFileHandler } from "./luo_file.ts";
+import type { LiveupdateFileHandler } from "./luo_file.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 
 /** LUO_FLB_PGCNT: pages of the FLB block, header included. */
@@ -289,7 +289,7 @@ export function liveupdate_register_flb(kernel: Kernel, fh: LiveupdateFileHandle
 		throw new Errno(EINVAL);
 	}
 	if (encoder.encode(flb.compatible).length >= LIVEUPDATE_FLB_COMPAT_LENGTH) throw new Errno(EINVAL);
-	if (!luo_file_handlers(kernel).includes(fh)) {
+	if (!flbHandlers(kernel).has(fh)) {
 		flbWARN(kernel, "liveupdate_register_flb", `${fh.compatible}: file handler not registered`);
 		throw new Errno(EINVAL);
 	}
@@ -338,6 +338,25 @@ export function luo_flb_unregister_all(kernel: Kernel, fh: LiveupdateFileHandler
 	const g = luo_flb_global(kernel);
 	for (const flb of g.links.get(fh) ?? []) luo_flb_unuse(kernel, flb);
 	g.links.delete(fh);
+	flbHandlers(kernel).delete(fh);
+}
+
+/** The registered file handlers FLBs may link to (per kernel). */
+const handlerSets = new WeakMap<Kernel, Set<LiveupdateFileHandler>>();
+
+function flbHandlers(kernel: Kernel): Set<LiveupdateFileHandler> {
+	let set = handlerSets.get(kernel);
+	if (!set) handlerSets.set(kernel, (set = new Set()));
+	return set;
+}
+
+/**
+ * luo_flb_handler_init(): a file handler has been registered and may now
+ * have FLBs (the kernel's INIT_LIST_HEAD of its flb_list, done by
+ * liveupdate_register_file_handler(); luo_file.ts calls it).
+ */
+export function luo_flb_handler_init(kernel: Kernel, fh: LiveupdateFileHandler): void {
+	flbHandlers(kernel).add(fh);
 }
 
 /**
