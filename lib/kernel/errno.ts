@@ -590,6 +590,20 @@ export class Errno extends Error {
 	}
 }
 
+/**
+ * Runs kernel code that throws `Errno` and gives what a C caller gets back
+ * from the same call: 0, or -errno (any other exception goes on).
+ */
+export function errnoReturn(fn: () => void): number {
+	try {
+		fn();
+		return 0;
+	} catch (e) {
+		if (e instanceof Errno) return -e.errno;
+		throw e;
+	}
+}
+
 /** Throws `Errno(err)`; reads like the kernel's `return -EINVAL;`. */
 export function fail(err: number): never {
 	throw new Errno(err);

@@ -17,7 +17,7 @@
  * is the seed's no-op stub.
  */
 import type { Kernel } from "../kernel/kernel.ts";
-import { Errno, EINVAL, ENOENT, ENOMEM } from "../kernel/errno.ts";
+import { Errno, EINVAL, ENOENT, ENOMEM, errnoReturn } from "../kernel/errno.ts";
 import { debugfsCreateDir, debugfsCreateFile, debugfsRemove, simpleOpen, simpleReadFromBuffer, type DebugfsDentry } from "../fs/debugfs.ts";
 import type { File, FileOperations } from "../fs/file.ts";
 import { fdt_first_subnode, fdt_get_name, fdt_getprop, fdt_next_subnode, fdt_totalsize, le64_ld } from "../fdt/libfdt.ts";
@@ -60,13 +60,7 @@ export const physBlobFops: FileOperations = {
 
 /** __kho_debugfs_fdt_add(): a 0400 blob `name` in `dir` for the FDT at `phys`; 0 or -errno. */
 function fdtAdd(kernel: Kernel, list: DebugfsDentry[], dir: DebugfsDentry | null, name: string, phys: number): number {
-	try {
-		list.push(debugfsCreateFile(kernel, name, 0o400, dir, { kernel, phys, size: blobSize(kernel, phys) } satisfies PhysBlob, physBlobFops));
-		return 0;
-	} catch (e) {
-		if (e instanceof Errno) return -e.errno;
-		throw e;
-	}
+	return errnoReturn(() => void list.push(debugfsCreateFile(kernel, name, 0o400, dir, { kernel, phys, size: blobSize(kernel, phys) } satisfies PhysBlob, physBlobFops)));
 }
 
 /** kho_debugfs_fdt_add(): out/sub_fdts/<name> for a kho_add_subtree() FDT; 0 or -errno. */

@@ -1,6 +1,7 @@
 import t from "tap";
 import {
 	PhysicalMemory,
+	get_order,
 	PAGE_SIZE,
 	PAGE_POISON,
 	PFN_PHYS,
@@ -159,4 +160,8 @@ t.test("a view held across a poisoning sees the poison once the frame is touched
 	t.equal(stale[0], 0x42, "a dangling view is not rewritten eagerly");
 	t.equal(pm.page(3), stale, "the view object is still the frame's");
 	t.equal(stale[0], PAGE_POISON);
+});
+
+t.test("get_order rounds a size up to a power-of-two number of pages", async (t) => {
+	t.same([1, 4096, 4097, 8192, 12289, 4096 << 10].map(get_order), [0, 0, 1, 1, 2, 10]);
 });

@@ -52,6 +52,17 @@ export function PAGE_ALIGN(addr: number): number {
 	return Math.ceil(addr / PAGE_SIZE) * PAGE_SIZE;
 }
 
+/**
+ * include/asm-generic/getorder.h get_order: the smallest order whose block
+ * of pages holds `size` bytes (0 for a size of 0 or up to one page).
+ */
+export function get_order(size: number): number {
+	const pages = Math.ceil(size / PAGE_SIZE);
+	let order = 0;
+	while (2 ** order < pages) order++;
+	return order;
+}
+
 /** include/linux/mm.h offset_in_page: the byte offset inside its frame. */
 export function offset_in_page(addr: number): number {
 	return addr % PAGE_SIZE;

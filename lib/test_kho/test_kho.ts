@@ -41,13 +41,13 @@
  * - It is built in, so module_exit (unregister, put everything) never runs.
  */
 import type { Kernel } from "../kernel/kernel.ts";
-import { Errno, EINVAL, ENOENT, ENOMEM } from "../kernel/errno.ts";
+import { EINVAL, ENOENT, ENOMEM, errnoReturn } from "../kernel/errno.ts";
 import { csum_partial } from "../kernel/checksum.ts";
 import { param_bool, param_long } from "../kernel/params.ts";
 import { getRandomBytes } from "../fs/memdev.ts";
 import { folio_address, folio_alloc, folio_order, folio_pfn, folio_put, type Folio } from "../mm/folio.ts";
 import { NR_PAGE_ORDERS } from "../mm/buddy.ts";
-import { MAX_PAGE_ORDER, PAGE_ALIGN, PAGE_SIZE, PFN_PHYS } from "../mm/physmem.ts";
+import { MAX_PAGE_ORDER, PAGE_ALIGN, PAGE_SIZE, PFN_PHYS, get_order } from "../mm/physmem.ts";
 import {
 	cpu_to_le32,
 	fdt_begin_node,
@@ -101,28 +101,10 @@ interface KhoTestState {
 	csum: number;
 }
 
-/** A KHO call that throws, as the int the C gets back: 0 or -errno. */
-function kerr(fn: () => void): number {
-	try {
-		fn();
-		return 0;
-	} catch (e) {
-		if (e instanceof Errno) return -e.errno;
-		throw e;
-	}
-}
-
 /** get_random_u32(): four bytes of the kernel's random stream. */
 function get_random_u32(kernel: Kernel): number {
 	const b = getRandomBytes(kernel, 4);
 	return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
-}
-
-/** get_order(size): the smallest order whose block holds `size` (> 0) bytes. */
-function get_order(size: number): number {
-	let order = 0;
-	while (PAGE_SIZE * 2 ** order < size) order++;
-	return order;
 }
 
 function kho_test_notifier(kernel: Kernel, state: KhoTestState): KhoNotifierBlock {
@@ -139,8 +121,8 @@ function kho_test_notifier(kernel: Kernel, state: KhoTestState): KhoNotifierBloc
 			}
 			const fdt = state.fdt!;
 			let err = 0;
-			err |= kerr(() => kho_preserve_folio(kernel, fdt));
-			err |= kerr(() => kho_add_subtree(v!, KHO_TEST_FDT, PFN_PHYS(folio_pfn(fdt))));
+			err |= errnoReturn(() => kho_preserve_folio(kernel, fdt));
+			err |= errnoReturn(() => kho_add_subtree(v!, KHO_TEST_FDT, PFN_PHYS(folio_pfn(fdt))));
 			return err ? NOTIFY_BAD : NOTIFY_DONE;
 		},
 	};
@@ -166,7 +148,7 @@ function kho_test_save_data(kernel: Kernel, state: KhoTestState, fdt: Uint8Array
 		// phys is page aligned: adding the order is the C's `|` without JS's 32-bit one.
 		info.setBigUint64(i * PHYS_ADDR_SIZE, BigInt(PFN_PHYS(folio_pfn(folio)) + order), true);
 
-		err = kerr(() => kho_preserve_folio(kernel, folio));
+		err = errnoReturn(() => kho_preserve_folio(kernel, folio));
 		if (err) break;
 	}
 
@@ -199,7 +181,19 @@ function kho_test_prepare_fdt(kernel: Kernel, state: KhoTestState): number {
 	return err;
 }
 
-function kho_test_generate_data(kernel: Kernel, state: KhoTestState, max_mem: number): number {
+/** The test data of both test_kho.c versions: random folios and their checksum. */
+export interface KhoTestData {
+	nr_folios: number;
+	folios: Folio[];
+	csum: number;
+}
+
+/**
+ * kho_test_generate_data(): random folios of random orders up to `max_mem`
+ * bytes and their checksum (the same function in both test_kho.c versions);
+ * -ENOMEM, with nothing kept, when memory runs out.
+ */
+export function kho_test_generate_data(kernel: Kernel, state: KhoTestData, max_mem: number): number {
 	let alloc_size = 0;
 	let csum = 0;
 
@@ -248,7 +242,7 @@ function kho_test_save(kernel: Kernel): number {
 	err = kho_test_prepare_fdt(kernel, state);
 	if (err) return err;
 
-	err = kerr(() => register_kho_notifier(kernel, kho_test_notifier(kernel, state)));
+	err = errnoReturn(() => register_kho_notifier(kernel, kho_test_notifier(kernel, state)));
 	if (err) {
 		folio_put(state.fdt!);
 		return err;
@@ -324,7 +318,7 @@ export function kho_test_init(kernel: Kernel): number {
 	if (!kernel.config.KEXEC_HANDOVER || !param_bool(kernel, MODNAME, "enable", false)) return 0;
 
 	let fdt_phys = 0;
-	const err = kerr(() => {
+	const err = errnoReturn(() => {
 		fdt_phys = kho_retrieve_subtree(kernel, KHO_TEST_FDT);
 	});
 	if (!err) {

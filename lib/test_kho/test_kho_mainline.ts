@@ -32,13 +32,11 @@
  * after a restore it saves again so kexecs chain. module_exit never runs.
  */
 import type { Kernel } from "../kernel/kernel.ts";
-import { Errno, EINVAL, ENOENT, ENOMEM } from "../kernel/errno.ts";
+import { EINVAL, ENOENT, ENOMEM, errnoReturn } from "../kernel/errno.ts";
 import { csum_partial } from "../kernel/checksum.ts";
 import { param_bool, param_long } from "../kernel/params.ts";
-import { getRandomBytes } from "../fs/memdev.ts";
 import { folio_address, folio_alloc, folio_order, folio_pfn, folio_put, type Folio } from "../mm/folio.ts";
-import { NR_PAGE_ORDERS } from "../mm/buddy.ts";
-import { PAGE_ALIGN, PAGE_SIZE, PFN_PHYS } from "../mm/physmem.ts";
+import { PAGE_ALIGN, PAGE_SIZE, PFN_PHYS, get_order } from "../mm/physmem.ts";
 import { vfree, vmalloc, vmalloc_read, vmalloc_write, type VmallocArea } from "../mm/vmalloc.ts";
 import {
 	cpu_to_le32,
@@ -56,7 +54,6 @@ import {
 	le64_ld,
 } from "../fdt/libfdt.ts";
 import {
-	get_order,
 	kho_add_subtree,
 	kho_is_enabled,
 	kho_preserve_folio,
@@ -72,7 +69,7 @@ import {
 	type KhoVmalloc,
 } from "../kho/mainline/kho.ts";
 import { khoReadFdt } from "../kho/kho_state.ts";
-import { KHO_TEST_COMPAT, KHO_TEST_FDT, KHO_TEST_MAGIC, KHO_TEST_MAX_MEM } from "./test_kho.ts";
+import { KHO_TEST_COMPAT, KHO_TEST_FDT, KHO_TEST_MAGIC, KHO_TEST_MAX_MEM, kho_test_generate_data } from "./test_kho.ts";
 
 /** KBUILD_MODNAME, which also names the module parameters. */
 const MODNAME = "test_kho";
@@ -92,23 +89,6 @@ interface KhoTestState {
 	csum: number;
 }
 
-/** A KHO call that throws, as the int the C gets back: 0 or -errno. */
-function kerr(fn: () => void): number {
-	try {
-		fn();
-		return 0;
-	} catch (e) {
-		if (e instanceof Errno) return -e.errno;
-		throw e;
-	}
-}
-
-/** get_random_u32(): four bytes of the kernel's random stream. */
-function get_random_u32(kernel: Kernel): number {
-	const b = getRandomBytes(kernel, 4);
-	return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
-}
-
 function kho_test_unpreserve_data(kernel: Kernel, state: KhoTestState): void {
 	for (let i = 0; i < state.nr_folios_preserved; i++) kho_unpreserve_folio(kernel, state.folios[i]!);
 
@@ -122,7 +102,7 @@ function kho_test_preserve_data(kernel: Kernel, state: KhoTestState): number {
 	const folios_info = vmalloc(kernel.buddy, state.nr_folios * PHYS_ADDR_SIZE);
 	if (!folios_info) return -ENOMEM;
 
-	let err = kerr(() => {
+	let err = errnoReturn(() => {
 		folios_info_phys = kho_preserve_vmalloc(kernel, folios_info);
 	});
 	if (err) {
@@ -141,7 +121,7 @@ function kho_test_preserve_data(kernel: Kernel, state: KhoTestState): number {
 		// phys is page aligned: adding the order is the C's `|` without JS's 32-bit one.
 		new DataView(info.buffer).setBigUint64(0, BigInt(PFN_PHYS(folio_pfn(folio)) + order), true);
 		vmalloc_write(folios_info, i * PHYS_ADDR_SIZE, info);
-		err = kerr(() => kho_preserve_folio(kernel, folio));
+		err = errnoReturn(() => kho_preserve_folio(kernel, folio));
 		if (err) {
 			kho_test_unpreserve_data(kernel, state);
 			return err;
@@ -183,7 +163,7 @@ function kho_test_preserve(kernel: Kernel, state: KhoTestState): number {
 	if (!state.fdt) return -ENOMEM;
 	const fdt = state.fdt;
 
-	err = kerr(() => kho_preserve_folio(kernel, fdt));
+	err = errnoReturn(() => kho_preserve_folio(kernel, fdt));
 	if (err) {
 		folio_put(fdt);
 		return err;
@@ -192,48 +172,13 @@ function kho_test_preserve(kernel: Kernel, state: KhoTestState): number {
 	err = kho_test_preserve_data(kernel, state);
 	if (!err) {
 		err = kho_test_prepare_fdt(state, fdt_size);
-		if (!err) err = kerr(() => kho_add_subtree(kernel, KHO_TEST_FDT, PFN_PHYS(folio_pfn(fdt)), fdt_totalsize(folio_address(fdt))));
+		if (!err) err = errnoReturn(() => kho_add_subtree(kernel, KHO_TEST_FDT, PFN_PHYS(folio_pfn(fdt)), fdt_totalsize(folio_address(fdt))));
 		if (!err) return 0;
 		kho_test_unpreserve_data(kernel, state);
 	}
 	kho_unpreserve_folio(kernel, fdt);
 	folio_put(fdt);
 	return err;
-}
-
-function kho_test_generate_data(kernel: Kernel, state: KhoTestState, max_mem: number): number {
-	let alloc_size = 0;
-	let csum = 0;
-
-	while (alloc_size < max_mem) {
-		let order = get_random_u32(kernel) % NR_PAGE_ORDERS;
-
-		/*
-		 * Since get_order() rounds up, make sure that actual
-		 * allocation is smaller so that we won't exceed max_mem
-		 */
-		if (alloc_size + PAGE_SIZE * 2 ** order > max_mem) {
-			order = get_order(max_mem - alloc_size);
-			if (order) order--;
-		}
-		const size = PAGE_SIZE * 2 ** order;
-
-		const folio = folio_alloc(kernel.buddy, order);
-		if (!folio) {
-			for (let i = 0; i < state.nr_folios; i++) folio_put(state.folios[i]!);
-			state.nr_folios = 0;
-			return -ENOMEM;
-		}
-
-		state.folios[state.nr_folios++] = folio;
-		const addr = folio_address(folio);
-		addr.set(getRandomBytes(kernel, size));
-		csum = csum_partial(addr, size, csum);
-		alloc_size += size;
-	}
-
-	state.csum = csum;
-	return 0;
 }
 
 function kho_test_save(kernel: Kernel): number {
@@ -321,7 +266,7 @@ export function kho_test_init_mainline(kernel: Kernel): number {
 	if (!kho_is_enabled(kernel)) return 0;
 
 	let fdt_phys = 0;
-	let err = kerr(() => {
+	let err = errnoReturn(() => {
 		fdt_phys = kho_retrieve_subtree(kernel, KHO_TEST_FDT).phys;
 	});
 	if (!err) {

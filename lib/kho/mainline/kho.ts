@@ -15,7 +15,8 @@ import { khoShared } from "./kho_state.ts";
 
 export { kho_add_subtree, kho_remove_subtree } from "./kho_fdt.ts";
 export { is_kho_boot, kho_restore_folio, kho_restore_free, kho_restore_pages, kho_retrieve_subtree } from "./kho_in.ts";
-export { get_order, kho_alloc_preserve, kho_preserve_folio, kho_preserve_pages, kho_unpreserve_folio, kho_unpreserve_free, kho_unpreserve_pages } from "./kho_out.ts";
+export { get_order } from "../../mm/physmem.ts";
+export { kho_alloc_preserve, kho_preserve_folio, kho_preserve_pages, kho_unpreserve_folio, kho_unpreserve_free, kho_unpreserve_pages } from "./kho_out.ts";
 export { kho_preserve_vmalloc, kho_restore_vmalloc, kho_unpreserve_vmalloc } from "./kho_vmalloc.ts";
 export { kho_kexec_metadata } from "./kho_metadata.ts";
 export {

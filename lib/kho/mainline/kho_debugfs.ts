@@ -18,7 +18,7 @@
  * kho_add_subtree() grew it; this is the kernel's behaviour, kept.
  */
 import type { Kernel } from "../../kernel/kernel.ts";
-import { Errno, ENOENT, ENOMEM } from "../../kernel/errno.ts";
+import { Errno, ENOENT, ENOMEM, errnoReturn } from "../../kernel/errno.ts";
 import { debugfsCreateDir, debugfsCreateFile, debugfsRemove, type DebugfsDentry } from "../../fs/debugfs.ts";
 import { fdt_first_subnode, fdt_get_name, fdt_getprop, fdt_next_subnode } from "../../fdt/libfdt.ts";
 import { physBlobFops, scratchFops, type PhysBlob } from "../kho_debugfs.ts";
@@ -37,14 +37,10 @@ function tryCreate(create: () => DebugfsDentry): DebugfsDentry | null {
 
 /** __kho_debugfs_blob_add(): a 0400 blob file in `dir`; 0 or -errno. */
 function blobAdd(kernel: Kernel, list: KhoDebugfsBlob[], dir: DebugfsDentry | null, name: string, phys: number, size: number): number {
-	try {
+	return errnoReturn(() => {
 		const dentry = debugfsCreateFile(kernel, name, 0o400, dir, { kernel, phys, size } satisfies PhysBlob, physBlobFops);
 		list.unshift({ dentry, phys, size });
-		return 0;
-	} catch (e) {
-		if (e instanceof Errno) return -e.errno;
-		throw e;
-	}
+	});
 }
 
 /**

@@ -7,7 +7,7 @@
  * areas back and disables KHO, as in the kernel.
  */
 import type { Kernel } from "../../kernel/kernel.ts";
-import { Errno, ENOMEM } from "../../kernel/errno.ts";
+import { ENOMEM, errnoReturn } from "../../kernel/errno.ts";
 import { fdt_totalsize } from "../../fdt/libfdt.ts";
 import { folio_pfn } from "../../mm/folio.ts";
 import { PAGE_SIZE, PFN_PHYS } from "../../mm/physmem.ts";
@@ -38,13 +38,9 @@ function kho_init_steps(kernel: Kernel): number {
 	const st = khoMainline(kernel);
 	st.tree = newTree(kernel);
 	if (!st.tree) return -ENOMEM;
-	try {
-		st.fdt = kho_alloc_preserve(kernel, PAGE_SIZE);
-	} catch (e) {
-		if (e instanceof Errno) return -e.errno;
-		throw e;
-	}
-	let err = kho_debugfs_init(kernel);
+	let err = errnoReturn(() => void (st.fdt = kho_alloc_preserve(kernel, PAGE_SIZE)));
+	if (err) return err;
+	err = kho_debugfs_init(kernel);
 	if (!err) err = kho_out_debugfs_init(kernel);
 	if (!err) err = kho_out_fdt_setup(kernel);
 	if (!err) err = kho_kexec_metadata_init(kernel, is_kho_boot(kernel));

@@ -6,7 +6,7 @@
  * happened since the last cold boot (1 for the first).
  */
 import type { Kernel } from "../../kernel/kernel.ts";
-import { Errno } from "../../kernel/errno.ts";
+import { Errno, errnoReturn } from "../../kernel/errno.ts";
 import { UTS_RELEASE } from "../../kernel/utsname.ts";
 import { folio_address, folio_pfn } from "../../mm/folio.ts";
 import { PFN_PHYS } from "../../mm/physmem.ts";
@@ -56,7 +56,7 @@ function kho_in_kexec_metadata(kernel: Kernel): void {
 /** kho_out_kexec_metadata(): the outgoing metadata in a preserved page, added as a subtree; 0 or -errno. */
 function kho_out_kexec_metadata(kernel: Kernel): number {
 	const st = khoMainline(kernel);
-	try {
+	return errnoReturn(() => {
 		const folio = kho_alloc_preserve(kernel, KHO_KEXEC_METADATA_SIZE);
 		folio_address(folio).set(
 			kho_kexec_metadata_encode({ version: KHO_KEXEC_METADATA_VERSION, previous_release: UTS_RELEASE, kexec_count: st.kexecCount + 1 }),
@@ -67,11 +67,7 @@ function kho_out_kexec_metadata(kernel: Kernel): number {
 			kho_unpreserve_free(kernel, folio);
 			throw e;
 		}
-		return 0;
-	} catch (e) {
-		if (e instanceof Errno) return -e.errno;
-		throw e;
-	}
+	});
 }
 
 /** kho_kexec_metadata_init(): incoming (on a KHO boot) then outgoing; 0 or -errno (with a warning). */

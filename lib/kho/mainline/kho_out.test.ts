@@ -4,7 +4,6 @@ import { folio_address, folio_alloc, folio_order, folio_pfn, folio_size } from "
 import { MAX_PAGE_ORDER, PAGE_SIZE } from "../../mm/physmem.ts";
 import { khoScratchAreas } from "../kho.ts";
 import {
-	get_order,
 	kho_alloc_preserve,
 	kho_is_enabled,
 	kho_preserve_folio,
@@ -80,10 +79,6 @@ t.test("a page range is recorded as naturally aligned blocks", async (t) => {
 	t.ok(kho_radix_test_page(tree, 0x1008, 3));
 	kho_unpreserve_pages(k, 0x1003, 0xe);
 	t.notOk(kho_radix_test_page(tree, 0x1008, 3));
-});
-
-t.test("get_order rounds a size up to a power-of-two number of pages", async (t) => {
-	t.same([1, 4096, 4097, 8192, 12289, 4096 << 10].map(get_order), [0, 0, 1, 1, 2, 10]);
 });
 
 t.test("kho_alloc_preserve of size 0 is EINVAL", async (t) => {

@@ -21,7 +21,7 @@
 import type { Kernel } from "../../kernel/kernel.ts";
 import { Errno, E2BIG, EINVAL, ENOMEM, EOPNOTSUPP } from "../../kernel/errno.ts";
 import { folio_alloc, folio_order, folio_pfn, folio_put, type Folio } from "../../mm/folio.ts";
-import { MAX_PAGE_ORDER, PAGE_SIZE, PFN_PHYS } from "../../mm/physmem.ts";
+import { MAX_PAGE_ORDER, PAGE_SIZE, PFN_PHYS, get_order } from "../../mm/physmem.ts";
 import { kho_radix_add_page, kho_radix_del_page, type KhoRadixTree } from "./kho_radix.ts";
 import { khoMainline, khoShared, khoWARN } from "./kho_state.ts";
 import { kho_range_blocks } from "../kho_mem.ts";
@@ -43,14 +43,6 @@ function unpreserveTree(kernel: Kernel, fn: string): KhoRadixTree | null {
 	const tree = khoMainline(kernel).tree;
 	if (!tree) khoWARN(kernel, fn, "!tree->root");
 	return tree;
-}
-
-/** get_order(size): the smallest order whose block holds `size` bytes. */
-export function get_order(size: number): number {
-	const pages = Math.ceil(size / PAGE_SIZE);
-	let order = 0;
-	while (2 ** order < pages) order++;
-	return order;
 }
 
 /** kho_scratch_overlap(): whether `[phys, phys + size)` touches a scratch area. */

@@ -31,7 +31,7 @@ import {
 	kho_retrieve_subtree, kho_unpreserve_phys, notifier_from_errno, register_kho_notifier, type KhoNotifierBlock, type KhoSerialization,
 } from "../../kho/kho.ts";
 import { khoReadFdt } from "../../kho/kho_state.ts";
-import { PAGE_SIZE, PFN_PHYS } from "../../mm/physmem.ts";
+import { PFN_PHYS, get_order } from "../../mm/physmem.ts";
 import { liveupdate_disable, liveupdate_enabled, registerLiveupdateReboot } from "../liveupdate.ts";
 import { __luo_set_state, liveupdate_get_state, luo_set_state, luo_state_str, luoCore, luoSeedEra, type LuoState } from "./luo_internal.ts";
 import {
@@ -50,8 +50,7 @@ export const LUO_FDT_SIZE = 1 << 20;
 export const LUO_KHO_ENTRY_NAME = "LUO";
 /** LUO_COMPATIBLE. */
 export const LUO_COMPATIBLE = "luo-v1";
-/** get_order(LUO_FDT_SIZE). */
-const LUO_FDT_ORDER = Math.log2(LUO_FDT_SIZE / PAGE_SIZE);
+const LUO_FDT_ORDER = get_order(LUO_FDT_SIZE);
 const PR = "luo_core: ";
 
 /** The outgoing LUO FDT: its first frame (files and subsystems hold views of its bytes). */

@@ -38,7 +38,7 @@
  * (retrieving the second after the first was closed is ENOENT).
  */
 import type { Kernel } from "../../kernel/kernel.ts";
-import { Errno, EBADMSG, EBUSY, EFBIG, EINVAL, ENOENT, ENOMEM } from "../../kernel/errno.ts";
+import { Errno, EBADMSG, EBUSY, EFBIG, EINVAL, ENOENT, ENOMEM, errnoReturn } from "../../kernel/errno.ts";
 import type { File } from "../../fs/file.ts";
 import { S_IFMT } from "../../fs/inode.ts";
 import type { Inode } from "../../fs/inode.ts";
@@ -274,13 +274,7 @@ export const memfd_luo_fs: LiveupdateFilesystem = {
  */
 export function memfd_luo_v1_init(kernel: Kernel): number {
 	if (!luoSeedEra(kernel) || !liveupdate_enabled(kernel)) return 0;
-	try {
-		liveupdate_register_filesystem(kernel, memfd_luo_fs);
-	} catch (e) {
-		if (e instanceof Errno) return -e.errno;
-		throw e;
-	}
-	return 0;
+	return errnoReturn(() => liveupdate_register_filesystem(kernel, memfd_luo_fs));
 }
 
 /** The physical frame numbers of a memfd's pages, by page offset (tests and docs use it). */
