@@ -36,7 +36,7 @@ import { writeKexecDump } from "../kexec/kexec_dump.ts";
 import { close, errno, kexec_file_load, open, reboot, O_RDONLY, RB_KEXEC, KEXEC_FILE_NO_INITRAMFS } from "../libc/mod.ts";
 import type { Kernel, ProgramMain } from "../kernel/kernel.ts";
 import type { RebootEvent } from "../kexec/reboot_event.ts";
-import type { RunOptions } from "./runProgram.ts";
+import { shellStatus, type RunOptions } from "./runProgram.ts";
 
 /** The installed `luosim` command, which runs the TS sources through tsx. */
 export const LUOSIM_BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "luosim.js");
@@ -68,12 +68,6 @@ export function stage2Args(args: readonly string[]): string[] {
 		else if (!(a.startsWith("-s") && a.length > 2)) out.push(a);
 	}
 	return [...out, "-s", "2"];
-}
-
-/** A wait status as a shell reports it: the exit code, or 128 + the signal. */
-export function shellStatus(status: number): number {
-	const sig = status & 0x7f;
-	return sig ? 128 + sig : (status >> 8) & 0xff;
 }
 
 /** What running a program on a kernel came to. */

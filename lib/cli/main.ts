@@ -50,6 +50,12 @@ function parseAbi(v: string | undefined): AbiGeneration {
 	return v as AbiGeneration;
 }
 
+/** `--cmdline S`, which may be given again: each S is appended. */
+function appendCmdline(cmdline: string, v: string | undefined): string {
+	if (v === undefined) throw new UsageError("option --cmdline needs a value");
+	return cmdline ? `${cmdline} ${v}` : v;
+}
+
 function parseUid(v: string | undefined): number {
 	if (v === undefined || !/^\d+$/.test(v) || Number(v) > 0xfffffffe) throw new UsageError(`option --uid needs a user id from 0 to 4294967294, got '${v ?? ""}'`);
 	return Number(v);
@@ -68,11 +74,8 @@ async function cmdRun(args: string[], io: CliIo): Promise<number> {
 		const a = args[i]!;
 		if (!a.startsWith("--")) break;
 		if (a === "--abi") abi = parseAbi(args[++i]);
-		else if (a === "--cmdline") {
-			const v = args[++i];
-			if (v === undefined) throw new UsageError("option --cmdline needs a value");
-			cmdline = cmdline ? `${cmdline} ${v}` : v;
-		} else if (a === "--uid") uid = parseUid(args[++i]);
+		else if (a === "--cmdline") cmdline = appendCmdline(cmdline, args[++i]);
+		else if (a === "--uid") uid = parseUid(args[++i]);
 		else if (a === "--strace") strace = true;
 		else if (a === "--dmesg") dmesg = true;
 		else if (a === "--kexec") kexec = true;
@@ -164,11 +167,8 @@ async function cmdSh(args: string[], io: CliIo): Promise<number> {
 	for (let i = 0; i < args.length; i++) {
 		const a = args[i]!;
 		if (a === "--abi") abi = parseAbi(args[++i]);
-		else if (a === "--cmdline") {
-			const v = args[++i];
-			if (v === undefined) throw new UsageError("option --cmdline needs a value");
-			cmdline = cmdline ? `${cmdline} ${v}` : v;
-		} else if (a === "--uid") uid = parseUid(args[++i]);
+		else if (a === "--cmdline") cmdline = appendCmdline(cmdline, args[++i]);
+		else if (a === "--uid") uid = parseUid(args[++i]);
 		else throw new UsageError(`unknown option '${a}'`);
 	}
 	return runShell({

@@ -13,6 +13,7 @@ import { NSEC_PER_SEC } from "../kernel/clock.ts";
 import { enableStrace } from "../kernel/strace.ts";
 import { openConsole } from "../fs/console.ts";
 import type { AbiGeneration, Kernel, KernelConfig, ProgramMain } from "../kernel/kernel.ts";
+import type { Process } from "../kernel/process.ts";
 
 /** How to run a program. */
 export interface RunOptions {
@@ -57,19 +58,34 @@ export async function runProgram(main: ProgramMain, opts: RunOptions = {}): Prom
 	const con = openConsole(kernel, { stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr });
 	const p = spawnProgram(kernel, main, { argv: opts.argv, uid: opts.uid, stdio: con });
 	for (const f of con) f.put();
-	let timedOut = false;
-	if (opts.timeoutSec !== undefined) {
-		kernel.clock.addTimer(opts.timeoutSec * NSEC_PER_SEC, () => {
-			if (p.exited) return;
-			timedOut = true;
-			for (const q of [...kernel.processes.values()]) if (q.pgid === p.pgid && q.pid !== 1) sendSignal(q, SIGKILL);
-		});
-	}
+	const timedOut = killAfter(p, opts.timeoutSec);
 	const out = await kernel.waitForOutcome(p);
 	// A kernel that stops before the program exits (it rebooted or halted
 	// the machine, or the kernel panicked) counts as exit 0, or 1 for a panic.
 	const status = out.kind === "exited" ? out.status : W_EXITCODE(out.event.kind === "panic" ? 1 : 0);
+	return { status, exitCode: timedOut() ? 124 : shellStatus(status), timedOut: timedOut(), kernel };
+}
+
+/** A wait status as a shell reports it: the exit code, or 128 + the signal. */
+export function shellStatus(status: number): number {
 	const sig = status & 0x7f;
-	const exitCode = timedOut ? 124 : sig ? 128 + sig : (status >> 8) & 0xff;
-	return { status, exitCode, timedOut, kernel };
+	return sig ? 128 + sig : (status >> 8) & 0xff;
+}
+
+/**
+ * kselftest's `timeout`: after `timeoutSec` virtual seconds (none when
+ * undefined) SIGKILLs `p`'s process group if `p` is still running. The
+ * result tells afterwards whether it did.
+ */
+export function killAfter(p: Process, timeoutSec: number | undefined): () => boolean {
+	let fired = false;
+	if (timeoutSec !== undefined) {
+		const kernel = p.kernel;
+		kernel.clock.addTimer(timeoutSec * NSEC_PER_SEC, () => {
+			if (p.exited) return;
+			fired = true;
+			for (const q of [...kernel.processes.values()]) if (q.pgid === p.pgid && q.pid !== 1) sendSignal(q, SIGKILL);
+		});
+	}
+	return () => fired;
 }

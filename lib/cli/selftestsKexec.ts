@@ -18,11 +18,8 @@
  */
 import { Machine } from "../kernel/machine.ts";
 import { spawnProgram } from "../kernel/exec.ts";
-import { sendSignal } from "../kernel/process.ts";
-import { SIGKILL } from "../kernel/signal.ts";
-import { NSEC_PER_SEC } from "../kernel/clock.ts";
 import { openConsole } from "../fs/console.ts";
-import { shellStatus } from "./kexecRun.ts";
+import { killAfter, shellStatus } from "./runProgram.ts";
 import type { AbiGeneration, Kernel, ProgramMain } from "../kernel/kernel.ts";
 
 /** How to run a two-stage selftest. */
@@ -49,17 +46,10 @@ async function runStage(kernel: Kernel, main: ProgramMain, argv: string[], opts:
 	const con = openConsole(kernel, { stdout: opts.out, stderr: opts.out });
 	const p = spawnProgram(kernel, main, { argv, stdio: con });
 	for (const f of con) f.put();
-	let timedOut = false;
-	if (opts.timeoutSec !== undefined) {
-		kernel.clock.addTimer(opts.timeoutSec * NSEC_PER_SEC, () => {
-			if (p.exited) return;
-			timedOut = true;
-			for (const q of [...kernel.processes.values()]) if (q.pgid === p.pgid && q.pid !== 1) sendSignal(q, SIGKILL);
-		});
-	}
+	const timedOut = killAfter(p, opts.timeoutSec);
 	const r = await kernel.waitForOutcome(p);
 	if (r.kind === "stopped") return { exitCode: 0, stopped: true };
-	return { exitCode: timedOut ? 124 : shellStatus(r.status), stopped: false };
+	return { exitCode: timedOut() ? 124 : shellStatus(r.status), stopped: false };
 }
 
 /** Runs `main` as a two-stage selftest (see above); resolves to the exit code the runner reports. */

@@ -10,6 +10,7 @@ import { Machine } from "../kernel/machine.ts";
 import { spawnProgram } from "../kernel/exec.ts";
 import { openConsole } from "../fs/console.ts";
 import { SH_COMMANDS, cdCheck, inDirectory } from "./shCommands.ts";
+import { shellStatus } from "./runProgram.ts";
 import type { AbiGeneration, Kernel } from "../kernel/kernel.ts";
 
 /** What the shell runs on and talks to. */
@@ -77,7 +78,7 @@ export async function runShell(opts: ShellOptions): Promise<number> {
 		const p = spawnProgram(kernel, inDirectory(cwd, main), { argv, uid: opts.uid, stdio: con });
 		for (const f of con) f.put();
 		const outcome = await kernel.waitForOutcome(p);
-		if (outcome.kind === "exited") return outcome.status & 0x7f ? 128 + (outcome.status & 0x7f) : (outcome.status >> 8) & 0xff;
+		if (outcome.kind === "exited") return shellStatus(outcome.status);
 		const next = outcome.event.to;
 		if (!next) {
 			opts.stderr(`sh: the machine stopped (${outcome.event.kind})\n`);
