@@ -92,6 +92,17 @@ export function kho_radix_add_page(tree: KhoRadixTree, pfn: number, order: numbe
 	node[bit >>> 3] = node[bit >>> 3]! | (1 << (bit & 7));
 }
 
+/** The leaf bitmap page on `key`'s path, or null where the path does not exist. */
+function kho_radix_find_leaf(tree: KhoRadixTree, key: number): Uint8Array | null {
+	let node = tree.pm.page(tree.root);
+	for (let level = KHO_TREE_MAX_DEPTH - 1; level > 0; level--) {
+		const child = ld64(node, kho_radix_get_table_index(key, level) * 8);
+		if (!child) return null;
+		node = tree.pm.page(PHYS_PFN(child));
+	}
+	return node;
+}
+
 /**
  * kho_radix_del_page(): clears the block's bit; empty nodes stay. False
  * when its path does not exist (the kernel WARNs and returns), true
@@ -99,28 +110,20 @@ export function kho_radix_add_page(tree: KhoRadixTree, pfn: number, order: numbe
  */
 export function kho_radix_del_page(tree: KhoRadixTree, pfn: number, order: number): boolean {
 	const key = kho_radix_encode_key(pfn, order);
-	let node = tree.pm.page(tree.root);
-	for (let level = KHO_TREE_MAX_DEPTH - 1; level > 0; level--) {
-		const child = ld64(node, kho_radix_get_table_index(key, level) * 8);
-		if (!child) return false;
-		node = tree.pm.page(PHYS_PFN(child));
-	}
+	const leaf = kho_radix_find_leaf(tree, key);
+	if (!leaf) return false;
 	const bit = kho_radix_get_bitmap_index(key);
-	node[bit >>> 3] = node[bit >>> 3]! & ~(1 << (bit & 7));
+	leaf[bit >>> 3] = leaf[bit >>> 3]! & ~(1 << (bit & 7));
 	return true;
 }
 
 /** Whether the block's bit is set (luosim's own query, for tests and checks). */
 export function kho_radix_test_page(tree: KhoRadixTree, pfn: number, order: number): boolean {
 	const key = kho_radix_encode_key(pfn, order);
-	let node = tree.pm.page(tree.root);
-	for (let level = KHO_TREE_MAX_DEPTH - 1; level > 0; level--) {
-		const child = ld64(node, kho_radix_get_table_index(key, level) * 8);
-		if (!child) return false;
-		node = tree.pm.page(PHYS_PFN(child));
-	}
+	const leaf = kho_radix_find_leaf(tree, key);
+	if (!leaf) return false;
 	const bit = kho_radix_get_bitmap_index(key);
-	return (node[bit >>> 3]! & (1 << (bit & 7))) !== 0;
+	return (leaf[bit >>> 3]! & (1 << (bit & 7))) !== 0;
 }
 
 /** A tree the walk refuses to follow further: carries the reason. */
